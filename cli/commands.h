@@ -1,0 +1,30 @@
+// One entry point per subcommand. main.cpp parses flags into these option
+// structs; each subcommand file turns them into library calls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weft::cli {
+
+struct RunOptions {
+  std::string file;
+  std::vector<std::string> args;     // guest arguments after FILE
+  std::vector<std::string> invokes;  // --invoke 'name(args)', in order
+  bool validate_all = false;         // --validate-all
+  uint64_t fuel = 0;                 // --fuel (0 = unlimited)
+  uint64_t max_wasm_stack = 0;       // --max-wasm-stack (0 = default)
+  uint64_t max_memory_size = 0;      // --max-memory-size (0 = default)
+};
+
+struct WastOptions {
+  std::vector<std::string> files;
+  bool quiet = false;  // only the summary line
+};
+
+// Each returns the process exit status.
+int run_command(const RunOptions& options);
+int wast_command(const WastOptions& options);
+
+}  // namespace weft::cli

@@ -1,0 +1,4 @@
+#include "cli/commands.h"
+namespace weft::cli {
+int wast_command(const WastOptions&) { return 1; }
+}
