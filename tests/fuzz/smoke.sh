@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Short libFuzzer run of every target, seeded with the test guests' sources
+# assembled by testdata/build.sh. Usage: smoke.sh BUILD_DIR SECONDS
+set -euo pipefail
+build=$1 seconds=$2
+here=$(cd "$(dirname "$0")" && pwd)
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+for wat in "$here"/../../testdata/examples/*.wat "$here"/../../testdata/core/*.wat; do
+  [ -f "$wat" ] && wat2wasm --enable-all "$wat" -o "$corpus/$(basename "$wat" .wat).wasm" 2>/dev/null || true
+done
+export ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0
+for target in decode run; do
+  mkdir -p "$corpus/$target" && cp "$corpus"/*.wasm "$corpus/$target/" 2>/dev/null || true
+  echo "fuzz-$target: ${seconds}s"
+  "$build/tests/fuzz/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+    -max_len=4096 -print_final_stats=0 "$corpus/$target" 2>&1 | tail -n 3
+done
