@@ -20,7 +20,9 @@ struct RunOptions {
 
 struct WastOptions {
   std::vector<std::string> files;
-  bool quiet = false;  // only the summary line
+  bool quiet = false;        // only failures and the summary line
+  std::string expect;        // --expect: file of known failures (`file.wast:LINE`)
+  bool match_traps = false;  // --match-traps: trap messages must match the script's
 };
 
 // Each returns the process exit status.

@@ -1,6 +1,7 @@
 // weft command line: flag parsing only; each subcommand lives in its own file.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -28,18 +29,23 @@ int main(int argc, char** argv) {
 
   weft::cli::RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "run a WebAssembly module or component");
-  run_cmd->add_option("--invoke", run.invokes, "call an export: 'name(arg, ...)' (repeatable)");
+  run_cmd->add_option("--invoke", run.invokes, "call an export: 'name(arg, ...)' (repeatable)")
+      ->allow_extra_args(false);  // one call per --invoke, or it would swallow FILE
   run_cmd->add_flag("--validate-all", run.validate_all, "validate every function before running");
   run_cmd->add_option("--fuel", run.fuel, "stop the guest after N instructions' worth of fuel");
   run_cmd->add_option("--max-wasm-stack", run.max_wasm_stack, "bytes of wasm value stack");
   run_cmd->add_option("--max-memory-size", run.max_memory_size, "largest size of a linear memory in bytes");
-  run_cmd->add_option("file", run.file, "the .wasm file")->required();
-  run_cmd->add_option("args", run.args, "arguments for the guest");
-  run_cmd->prefix_command();  // everything after FILE belongs to the guest
+  std::vector<std::string> run_line;  // FILE, then the guest's arguments
+  run_cmd->add_option("file", run_line, "the .wasm file, then arguments for the guest")->required();
+  // Everything after FILE belongs to the guest, even words that look like
+  // weft's own flags.
+  run_cmd->positionals_at_end();
 
   weft::cli::WastOptions wast;
   auto* wast_cmd = app.add_subcommand("wast", "run spec test scripts (wast2json JSON)");
-  wast_cmd->add_flag("-q,--quiet", wast.quiet, "print only the summary line");
+  wast_cmd->add_flag("-q,--quiet", wast.quiet, "print only failures and the summary line");
+  wast_cmd->add_option("--expect", wast.expect, "file of known failures, one 'file.wast:LINE' per line");
+  wast_cmd->add_flag("--match-traps", wast.match_traps, "fail traps whose message differs from the script's");
   wast_cmd->add_option("files", wast.files, "JSON command scripts")->required();
 
   try {
@@ -52,7 +58,11 @@ int main(int argc, char** argv) {
   }
   configure_logging(log_level);
 
-  if (*run_cmd) return weft::cli::run_command(run);
+  if (*run_cmd) {
+    run.file = run_line.front();
+    run.args.assign(run_line.begin() + 1, run_line.end());
+    return weft::cli::run_command(run);
+  }
   if (*wast_cmd) return weft::cli::wast_command(wast);
   return 1;
 }

@@ -2,7 +2,9 @@
 // the largest static offset behind guard pages, so the interpreter's loads
 // and stores need no bounds check: a fault in the reservation is turned into
 // an out-of-bounds trap (see interpreter). memory64 memories and memories that
-// cannot be reserved use explicit checks (`guarded()` is false).
+// cannot be reserved use explicit checks (`guarded()` is false). data() stays
+// put, except that when even the maximum size could not be reserved (a tight
+// ulimit -v) a successful grow() may move it.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +38,13 @@ class Memory {
 
   // True if `p` points into this memory's reservation (guard region included).
   bool owns_address(const void* p) const;
+  // True if `p` lies in the reservation of any live guarded memory, i.e. a
+  // fault there is a wasm out-of-bounds access (for the SIGSEGV handler).
+  static bool is_guard_fault(const void* p);
+
+  // The largest size in pages this memory may reach (type max, bounded by the
+  // store's per-memory limit).
+  uint64_t max_pages() const { return max_bytes_ / wasm::kPageSize; }
 
  private:
   wasm::MemoryType type_;
@@ -44,6 +53,7 @@ class Memory {
   uint64_t reserved_ = 0;  // bytes of address space mapped (accessible or not)
   uint64_t max_bytes_ = 0;
   bool guarded_ = false;
+  bool movable_ = false;  // no reservation: growth remaps and may move base_
 };
 
 }  // namespace weft::engine

@@ -105,6 +105,9 @@ struct Instance {
   // Element segments' references; a dropped segment is emptied.
   std::vector<std::vector<Ref>> elems;
   std::vector<bool> data_dropped;
+  // Export name -> extern, built at instantiation; keys view the names in
+  // module->exports.
+  std::unordered_map<std::string_view, Extern> exports;
 
   // The export named `name`, or null kind-less lookup failure (ptr == nullptr).
   Extern find_export(std::string_view name) const;
@@ -152,6 +155,11 @@ class Store {
   // share it).
   uint64_t* stack_base() { return stack_.get(); }
   uint64_t* stack_limit() { return stack_.get() + stack_slots_; }
+  // First free slot: Store::call puts a call's arguments here. The
+  // interpreter moves it past its live frames before calling a host function
+  // (and restores it after), so a nested call does not overwrite them.
+  uint64_t* stack_top() const { return stack_top_; }
+  void set_stack_top(uint64_t* top) { stack_top_ = top; }
 
  private:
   StoreLimits limits_;
@@ -166,6 +174,7 @@ class Store {
   std::vector<std::unique_ptr<Instance>> instances_;
   std::unique_ptr<uint64_t[]> stack_;
   size_t stack_slots_ = 0;
+  uint64_t* stack_top_ = nullptr;
 
  public:
   // Interpreter-owned state: translated code and the activation in progress.

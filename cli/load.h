@@ -1,0 +1,20 @@
+// Reading a module file from disk and turning it into a validated module.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wasm/module.h"
+
+namespace weft::cli {
+
+// The whole file. Throws Error(Io) "cannot read 'PATH': REASON".
+std::vector<uint8_t> read_file(const std::string& path);
+
+// Decodes and validates (function bodies too when `all_bodies`). Throws
+// Error(Malformed / Invalid) as the decoder and validator do.
+std::shared_ptr<wasm::Module> load_module(std::vector<uint8_t> bytes, bool all_bodies);
+
+}  // namespace weft::cli

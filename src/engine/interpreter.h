@@ -1,0 +1,58 @@
+// The interpreter: runs translated code (code.h, translator.h) on the store's
+// value stack with a direct-threaded dispatch loop. Calls between wasm
+// functions do not recurse natively: a separate call-frame stack holds return
+// addresses, so deep wasm recursion ends in a CallStackExhausted trap, never
+// a native stack overflow. Out-of-bounds accesses to guarded memories fault
+// and are turned into traps by a SIGSEGV/SIGBUS handler.
+#pragma once
+
+#include <csetjmp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/code.h"
+#include "engine/store.h"
+
+namespace weft::engine {
+
+// One activation on the call-frame stack.
+struct Frame {
+  const Word* ret;  // where the caller continues
+  uint64_t* fp;     // the caller's frame pointer
+  Function* func;   // the function this frame runs (for backtraces)
+  CompiledFunction* caller;  // null when the caller is the host
+};
+
+// A thrown wasm exception (exnref values point to these).
+struct Exception {
+  Tag* tag;
+  std::vector<uint64_t> payload;
+};
+
+struct Store::ExecState {
+  explicit ExecState(Store& store);
+
+  Store& store;
+  std::unique_ptr<Frame[]> frames;  // max_call_depth entries
+  Frame* frames_end = nullptr;
+  Frame* top = nullptr;             // next free frame
+  uint64_t* stack_limit = nullptr;
+  // Landing point of the innermost invoke for a guard-page fault; null while
+  // host code runs (a fault there is a host bug, not a wasm trap).
+  sigjmp_buf* landing = nullptr;
+  // Remaining fuel; translated code checks it only when fuel is enabled.
+  bool fuel_enabled = false;
+  int64_t fuel = 0;
+  std::vector<std::unique_ptr<CompiledFunction>> compiled;
+  // Exceptions live as long as the store: exnref values may hold them.
+  std::vector<std::unique_ptr<Exception>> exceptions;
+};
+
+// Runs `func` with its arguments in slots[0..] (one slot per value, two for
+// v128) and leaves its results there. `slots` lies within the store's value
+// stack. Throws Trap (with a backtrace, innermost frame first) and lets
+// ExitRequest and weft::Error (a function failing lazy validation) through.
+void invoke(Store& store, Function* func, uint64_t* slots);
+
+}  // namespace weft::engine

@@ -1,0 +1,136 @@
+#include "loop/reactor.h"
+
+#include <fcntl.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace weft::loop {
+
+namespace {
+
+// Frees a handle's owner once libuv is done with it.
+template <class H>
+void close_and_delete(H* h) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&h->uv), [](uv_handle_t* handle) {
+    delete static_cast<H*>(handle->data);
+  });
+}
+
+}  // namespace
+
+Reactor::Reactor() {
+  int err = uv_loop_init(&loop_);
+  if (err) throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(err));
+}
+
+Reactor::~Reactor() {
+  // Let closing handles finish, then close whatever is still open.
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  uv_walk(&loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+}
+
+bool Reactor::run_until(const std::function<bool()>& done) {
+  while (!done()) {
+    if (uv_run(&loop_, UV_RUN_ONCE) == 0 && !done()) return false;
+  }
+  return true;
+}
+
+int Reactor::run_blocking(std::function<int()> work) {
+  struct Job {
+    uv_work_t req;
+    std::function<int()> work;
+    int result = 0;
+    bool finished = false;
+  } job;
+  job.work = std::move(work);
+  job.req.data = &job;
+  int err = uv_queue_work(
+      &loop_, &job.req, [](uv_work_t* r) { auto* j = static_cast<Job*>(r->data); j->result = j->work(); },
+      [](uv_work_t* r, int) { static_cast<Job*>(r->data)->finished = true; });
+  if (err) return job.work();
+  run_until([&] { return job.finished; });
+  return job.result;
+}
+
+int Reactor::wait_fd(int fd, int events) {
+  FdWatch watch(*this, fd);
+  if (!watch.pollable()) return 0;
+  int result = 1;
+  int err = watch.start(events, [&](int status, int) { result = status; });
+  if (err) return err;
+  run_until([&] { return result != 1; });
+  return result;
+}
+
+struct FdWatch::Handle {
+  uv_poll_t uv;
+  Callback cb;
+  int fd;
+  int saved_flags;
+};
+
+FdWatch::FdWatch(Reactor& reactor, int fd) {
+  // uv_poll_init makes the descriptor non-blocking; stdio descriptors are
+  // shared with other processes, so their flags are put back on close.
+  int flags = fcntl(fd, F_GETFL);
+  auto* h = new Handle{{}, {}, fd, flags};
+  if (uv_poll_init(reactor.uv(), &h->uv, fd) != 0) {
+    if (flags >= 0) fcntl(fd, F_SETFL, flags);
+    delete h;
+    return;
+  }
+  h->uv.data = h;
+  handle_ = h;
+}
+
+FdWatch::~FdWatch() {
+  if (!handle_) return;
+  uv_poll_stop(&handle_->uv);
+  if (handle_->saved_flags >= 0) fcntl(handle_->fd, F_SETFL, handle_->saved_flags);
+  close_and_delete(handle_);
+}
+
+int FdWatch::start(int events, Callback cb) {
+  handle_->cb = std::move(cb);
+  return uv_poll_start(&handle_->uv, events, [](uv_poll_t* p, int status, int ev) {
+    auto* h = static_cast<Handle*>(p->data);
+    uv_poll_stop(p);
+    h->cb(status, ev);
+  });
+}
+
+void FdWatch::stop() {
+  if (handle_) uv_poll_stop(&handle_->uv);
+}
+
+struct Timer::Handle {
+  uv_timer_t uv;
+  std::function<void()> cb;
+};
+
+Timer::Timer(Reactor& reactor) : handle_(new Handle{}) {
+  uv_timer_init(reactor.uv(), &handle_->uv);
+  handle_->uv.data = handle_;
+}
+
+Timer::~Timer() {
+  uv_timer_stop(&handle_->uv);
+  close_and_delete(handle_);
+}
+
+void Timer::start(uint64_t timeout_ns, std::function<void()> cb) {
+  handle_->cb = std::move(cb);
+  uint64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 ? 1 : 0);
+  // The loop's cached time may be stale after guest code ran.
+  uv_update_time(handle_->uv.loop);
+  uv_timer_start(&handle_->uv, [](uv_timer_t* t) { static_cast<Handle*>(t->data)->cb(); }, ms, 0);
+}
+
+void Timer::stop() { uv_timer_stop(&handle_->uv); }
+
+}  // namespace weft::loop

@@ -1,0 +1,3 @@
+;; Exports neither _start nor anything callable without --invoke.
+(module
+  (func (export "f") (result i32) (i32.const 1)))

@@ -1,0 +1,60 @@
+;; Self-test for `weft wast`: one of each command kind and value notation.
+;; The two commands marked FAIL are wrong on purpose; the integration test
+;; expects exactly those to be reported.
+(module $M
+  (import "spectest" "print_i32" (func $print (param i32)))
+  (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32 i32) (result i32)
+    (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "print") (param i32) (call $print (local.get 0)))
+  (func (export "arith-nan") (result f32) (f32.const nan:0x600000))
+  (func (export "canonical-nan") (result f64) (f64.div (f64.const 0) (f64.const 0)))
+  (func (export "neg-zero") (result f64) (f64.const -0))
+  (func (export "snan") (param f32) (result f32) (local.get 0))
+  (func (export "splat") (param f32) (result v128) (f32x4.splat (local.get 0)))
+  (func (export "lanes") (param v128) (result v128) (local.get 0))
+  (func (export "id") (param externref) (result externref) (local.get 0))
+  (func (export "null") (result funcref) (ref.null func))
+  (func $loop (export "loop") (call $loop))
+  (global (export "g") i32 (i32.const 42))
+)
+(assert_return (invoke "add" (i32.const 1) (i32.const -1)) (i32.const 0))
+(assert_return (invoke "add" (i32.const 1) (i32.const 1)) (i32.const 3))  ;; FAIL
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer divide by zero")
+(assert_trap (invoke "div" (i32.const 4) (i32.const 2)) "integer divide by zero")  ;; FAIL
+(invoke "print" (i32.const 7))
+(assert_return (invoke "arith-nan") (f32.const nan:arithmetic))
+(assert_return (invoke "canonical-nan") (f64.const nan:canonical))
+(assert_return (invoke "neg-zero") (f64.const -0))
+(assert_return (invoke "snan" (f32.const -nan:0x1)) (f32.const -nan:0x1))
+(assert_return (invoke "splat" (f32.const 1.5)) (v128.const f32x4 1.5 1.5 1.5 1.5))
+(assert_return (invoke "splat" (f32.const nan))
+  (v128.const f32x4 nan:canonical nan:canonical nan:canonical nan:canonical))
+(assert_return (invoke "lanes" (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 -1))
+  (v128.const i16x8 0x100 0x302 0x504 0x706 0x908 0xb0a 0xd0c 0xff0e))
+(assert_return (invoke "id" (ref.extern 7)) (ref.extern 7))
+(assert_return (invoke "id" (ref.null extern)) (ref.null extern))
+(assert_return (invoke "null") (ref.null func))
+(assert_exhaustion (invoke "loop") "call stack exhausted")
+(assert_return (get "g") (i32.const 42))
+
+(register "m" $M)
+(module
+  (import "m" "add" (func $add (param i32 i32) (result i32)))
+  (import "spectest" "global_i32" (global $g i32))
+  (func (export "add-666") (param i32) (result i32)
+    (call $add (local.get 0) (global.get $g))))
+(assert_return (invoke "add-666" (i32.const 1)) (i32.const 667))
+(assert_return (invoke $M "add" (i32.const 2) (i32.const 3)) (i32.const 5))
+
+(assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
+(assert_malformed (module binary "\00asm\02\00\00\00") "unknown binary version")
+(assert_malformed (module quote "(func") "unexpected token")
+(assert_unlinkable (module (import "m" "missing" (func))) "unknown import")
+(assert_unlinkable (module (import "m" "add" (func (param i64)))) "incompatible import type")
+(assert_trap (module (func $t (unreachable)) (start $t)) "unreachable")
+(assert_trap (module (memory 1) (data (i32.const 70000) "x")) "out of bounds memory access")
+
+;; Any trap passes, but not with --match-traps: the message differs.
+(assert_trap (invoke $M "div" (i32.const 1) (i32.const 0)) "integer overflow")
