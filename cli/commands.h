@@ -16,6 +16,11 @@ struct RunOptions {
   uint64_t fuel = 0;                 // --fuel (0 = unlimited)
   uint64_t max_wasm_stack = 0;       // --max-wasm-stack (0 = default)
   uint64_t max_memory_size = 0;      // --max-memory-size (0 = default)
+  std::vector<std::string> dirs;     // --dir HOST[::GUEST][:ro]
+  std::vector<std::string> envs;     // --env NAME[=VALUE]
+  std::vector<std::string> wasi_options;  // -S inherit-env, -S inherit-network
+  std::vector<std::string> tcplisten;     // --tcplisten HOST:PORT
+  std::string argv0;                 // --argv0 (default: FILE)
 };
 
 struct WastOptions {

@@ -35,6 +35,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--fuel", run.fuel, "stop the guest after N instructions' worth of fuel");
   run_cmd->add_option("--max-wasm-stack", run.max_wasm_stack, "bytes of wasm value stack");
   run_cmd->add_option("--max-memory-size", run.max_memory_size, "largest size of a linear memory in bytes");
+  run_cmd->add_option("--dir", run.dirs, "preopen a directory: HOST[::GUEST][:ro] (repeatable)")
+      ->allow_extra_args(false);
+  run_cmd->add_option("--env", run.envs, "guest variable NAME=VALUE, or NAME to pass the host's (repeatable)")
+      ->allow_extra_args(false);
+  run_cmd->add_option("-S", run.wasi_options, "WASI option: inherit-env, inherit-network (repeatable)")
+      ->allow_extra_args(false)
+      ->check(CLI::IsMember({"inherit-env", "inherit-network"}));
+  run_cmd->add_option("--tcplisten", run.tcplisten, "preopen a listening TCP socket on HOST:PORT (repeatable)")
+      ->allow_extra_args(false);
+  run_cmd->add_option("--argv0", run.argv0, "the program name the guest sees (default: FILE)");
   std::vector<std::string> run_line;  // FILE, then the guest's arguments
   run_cmd->add_option("file", run_line, "the .wasm file, then arguments for the guest")->required();
   // Everything after FILE belongs to the guest, even words that look like

@@ -1,6 +1,8 @@
 // weft run: load a core module, instantiate it, then call `--invoke` exports
 // in order (or `_start`). Components and WASI come later.
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +12,9 @@
 #include "cli/load.h"
 #include "cli/values.h"
 #include "engine/store.h"
+#include "loop/reactor.h"
+#include "wasi/common/config.h"
+#include "wasi/p1/host.h"
 
 namespace weft::cli {
 
@@ -84,6 +89,21 @@ Call prepare_call(const wasm::Module& module, const std::string& text) {
   return call;
 }
 
+// What the guest may see, from --dir, --env, -S, --tcplisten and --argv0.
+wasi::common::WasiConfig wasi_config(const RunOptions& options) {
+  wasi::common::WasiConfig config;
+  config.args.push_back(options.argv0.empty() ? options.file : options.argv0);
+  config.args.insert(config.args.end(), options.args.begin(), options.args.end());
+  for (const std::string& dir : options.dirs) config.preopens.push_back(wasi::common::parse_dir_flag(dir));
+  for (const std::string& env : options.envs) wasi::common::add_env_flag(config, env);
+  for (const std::string& option : options.wasi_options) {
+    if (option == "inherit-env") config.inherit_env = true;
+    if (option == "inherit-network") config.inherit_network = true;
+  }
+  config.tcplisten = options.tcplisten;
+  return config;
+}
+
 int run_module(const RunOptions& options) {
   std::shared_ptr<wasm::Module> module;
   try {
@@ -93,8 +113,11 @@ int run_module(const RunOptions& options) {
     return fail(options.file + ": " + e.describe());
   }
 
-  // No host provides imports yet: name every unmet one at once.
-  if (!module->imports.empty()) {
+  // A module importing WASI preview1 gets the p1 host, which then must
+  // provide every import; otherwise nothing can be imported.
+  bool uses_wasi = std::any_of(module->imports.begin(), module->imports.end(),
+                               [](const wasm::Import& i) { return wasi::p1::is_wasi_module(i.module); });
+  if (!uses_wasi && !module->imports.empty()) {
     std::string names;
     for (const wasm::Import& import : module->imports) {
       if (!names.empty()) names += ", ";
@@ -121,7 +144,14 @@ int run_module(const RunOptions& options) {
   if (options.max_memory_size) limits.max_memory_bytes = options.max_memory_size;
   limits.fuel = options.fuel;
   engine::Store store(limits);
-  engine::Instance* instance = store.instantiate(module, {});
+  loop::Reactor reactor;
+  std::unique_ptr<wasi::p1::Host> host;
+  std::vector<engine::Extern> imports;
+  if (uses_wasi) {
+    host = std::make_unique<wasi::p1::Host>(store, reactor, wasi_config(options));
+    imports = wasi::p1::link_imports(*host, *module);
+  }
+  engine::Instance* instance = store.instantiate(module, imports);
 
   bool print_results = !options.invokes.empty();
   for (const Call& call : calls) {

@@ -136,8 +136,6 @@ inline uint64_t load64(const Word* pc, uint32_t k) {
 // An address operand of a memory or table with 32- or 64-bit indices.
 inline uint64_t index_of(bool is64, uint64_t slot) { return is64 ? slot : static_cast<uint32_t>(slot); }
 
-std::span<const Ref> segment(Instance* inst, uint32_t seg) { return inst->elems[seg]; }
-
 // The address of a `size`-byte access to m at addr + offset, or a trap.
 inline uint8_t* checked_address(Memory* m, uint64_t addr_slot, uint64_t offset, uint64_t size) {
   uint64_t a = index_of(m->type().limits.is64, addr_slot);
@@ -158,6 +156,19 @@ const Handler* find_handler(const CompiledFunction* cf, uint32_t p, const Except
   }
   return nullptr;
 }
+
+// The address of an atomic access: in bounds and naturally aligned.
+inline uint8_t* atomic_address(Memory* m, uint64_t addr_slot, uint64_t offset, uint32_t width) {
+  uint8_t* p = checked_address(m, addr_slot, offset, width);
+  if ((p - m->data()) & (width - 1)) trap(TrapKind::UnalignedAtomic);
+  return p;
+}
+inline uint64_t load_n(const uint8_t* p, uint32_t width) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, width);
+  return v;
+}
+inline uint64_t width_mask(uint32_t width) { return width == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * width)) - 1; }
 
 const void* const* g_handlers = nullptr;
 Word g_exit_code[1];
@@ -612,7 +623,7 @@ L_TableCopy: {
 }
 L_TableInit: {
   Table* t = P(Table*, 3);
-  std::span<const Ref> e = segment(P(Instance*, 5), O(7));
+  const std::vector<Ref>& e = P(Instance*, 5)->elems[O(7)];
   u64 d = index_of(t->type.limits.is64, fp[O(0)]);
   u64 s = static_cast<u32>(fp[O(1)]), n = static_cast<u32>(fp[O(2)]);
   u64 size = t->elems.size();
@@ -629,6 +640,68 @@ L_RefFunc:
   fp[O(0)] = reinterpret_cast<Ref>(P(Function*, 1));
   ADV(3);
   NEXT();
+
+  // --- threads
+L_AtomicLoad:
+  fp[O(0)] = load_n(atomic_address(P(Memory*, 2), fp[O(1)], load64(pc, 4), O(6)), O(6));
+  ADV(7);
+  NEXT();
+L_AtomicStore: {
+  uint64_t v = fp[O(1)];
+  std::memcpy(atomic_address(P(Memory*, 2), fp[O(0)], load64(pc, 4), O(6)), &v, O(6));
+  ADV(7);
+  NEXT();
+}
+L_AtomicRmw: {
+  u32 w = O(7);
+  uint8_t* p = atomic_address(P(Memory*, 3), fp[O(1)], load64(pc, 5), w);
+  u64 old = load_n(p, w), v = fp[O(2)], r;
+  switch (O(8)) {
+    case 0: r = old + v; break;
+    case 1: r = old - v; break;
+    case 2: r = old & v; break;
+    case 3: r = old | v; break;
+    case 4: r = old ^ v; break;
+    default: r = v; break;
+  }
+  std::memcpy(p, &r, w);
+  fp[O(0)] = old;
+  ADV(9);
+  NEXT();
+}
+L_AtomicCmpxchg: {
+  u32 w = O(8);
+  uint8_t* p = atomic_address(P(Memory*, 4), fp[O(1)], load64(pc, 6), w);
+  u64 old = load_n(p, w);
+  if (old == (fp[O(2)] & width_mask(w))) {
+    u64 r = fp[O(3)];
+    std::memcpy(p, &r, w);
+  }
+  fp[O(0)] = old;
+  ADV(9);
+  NEXT();
+}
+L_AtomicNotify:
+  // No other thread can be waiting.
+  atomic_address(P(Memory*, 3), fp[O(1)], load64(pc, 5), 4);
+  fp[O(0)] = 0;
+  ADV(7);
+  NEXT();
+L_AtomicWait: {
+  Memory* m = P(Memory*, 4);
+  if (!m->type().limits.shared) trap(TrapKind::ExpectedSharedMemory);
+  u32 w = O(8);
+  uint8_t* p = atomic_address(m, fp[O(1)], load64(pc, 6), w);
+  if (load_n(p, w) != (fp[O(2)] & width_mask(w))) {
+    fp[O(0)] = 1;  // not-equal
+  } else if (static_cast<i64>(fp[O(3)]) >= 0) {
+    fp[O(0)] = 2;  // timed-out: nobody else can notify
+  } else {
+    throw Trap(TrapKind::Host, "wait without timeout on the only thread would never return");
+  }
+  ADV(9);
+  NEXT();
+}
 
   // --- numeric
 #define UN(name, tin, tout, expr)                          \

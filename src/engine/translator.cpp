@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <span>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "wasm/code_reader.h"
@@ -386,6 +388,7 @@ class Translator {
   }
   void op_load(Op op, const wasm::MemArg& m, ValType result);
   void op_store(Op op, const wasm::MemArg& m);
+  void op_atomic(Op op, const wasm::MemArg& m);
   void unsupported(Op op);
   std::span<const ValType> block_params(const wasm::BlockType& bt) const;
   std::span<const ValType> block_results(const wasm::BlockType& bt) const;
@@ -1233,9 +1236,53 @@ void Translator::translate_op(Op op, Reader& r) {
     push_result(ValType::V128, emit(iop, {dst, a, b, w[0], w[1], w[2], w[3]}));
     return;
   }
+  if (info.prefix == 0xfe && info.imm == wasm::Imm::MemArg) {
+    op_atomic(op, wasm::read_memarg(r, module_.memories));
+    return;
+  }
+  if (op == Op::AtomicFence) {
+    r.u8();
+    return;
+  }
   wasm::skip_immediates(r, op, module_.memories);
   unsupported(op);
-  return;
+}
+
+void Translator::op_atomic(Op op, const wasm::MemArg& m) {
+  // Width and operation from the instruction's name, e.g.
+  // "i64.atomic.rmw16.xchg_u" or "i32.atomic.load8_u".
+  std::string_view text = wasm::op_info(op).text;
+  uint32_t width = text.starts_with("i64") ? 8 : 4;
+  size_t digits = text.find_first_of("0123456789", 4);
+  if (digits != std::string_view::npos) width = std::stoi(std::string(text.substr(digits))) / 8;
+  std::string_view name = text.substr(text.rfind('.') + 1);
+  Memory* mem = inst_->memories[m.memory];
+  uint32_t ml = lo(mem), mh = hi(mem), ol = lo(m.offset), oh = hi(m.offset);
+  Sig sig = wasm::op_info(op).sig;
+  ValType result = sig == Sig::S_a_I || sig == Sig::S_aI_I || sig == Sig::S_aII_I ? ValType::I64 : ValType::I32;
+  if (op == Op::MemoryAtomicNotify) {
+    uint32_t count = pop_slot(), addr = pop_slot(), dst = result_slot();
+    push_result(ValType::I32, emit(IOp::AtomicNotify, {dst, addr, count, ml, mh, ol, oh}));
+  } else if (op == Op::MemoryAtomicWait32 || op == Op::MemoryAtomicWait64) {
+    width = op == Op::MemoryAtomicWait32 ? 4 : 8;
+    uint32_t timeout = pop_slot(), expected = pop_slot(), addr = pop_slot(), dst = result_slot();
+    push_result(ValType::I32, emit(IOp::AtomicWait, {dst, addr, expected, timeout, ml, mh, ol, oh, width}));
+  } else if (sig == Sig::S_a_i || sig == Sig::S_a_I) {
+    uint32_t addr = pop_slot(), dst = result_slot();
+    push_result(result, emit(IOp::AtomicLoad, {dst, addr, ml, mh, ol, oh, width}));
+  } else if (sig == Sig::S_ai_0 || sig == Sig::S_aI_0) {
+    uint32_t value = pop_slot(), addr = pop_slot();
+    emit(IOp::AtomicStore, {addr, value, ml, mh, ol, oh, width});
+  } else if (sig == Sig::S_aii_i || sig == Sig::S_aII_I) {
+    uint32_t repl = pop_slot(), expected = pop_slot(), addr = pop_slot(), dst = result_slot();
+    push_result(result, emit(IOp::AtomicCmpxchg, {dst, addr, expected, repl, ml, mh, ol, oh, width}));
+  } else {
+    static constexpr std::string_view kOps[] = {"add", "sub", "and", "or", "xor", "xchg"};
+    uint32_t k = 0;
+    while (k < 5 && !name.starts_with(kOps[k])) ++k;
+    uint32_t value = pop_slot(), addr = pop_slot(), dst = result_slot();
+    push_result(result, emit(IOp::AtomicRmw, {dst, addr, value, ml, mh, ol, oh, width, k}));
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -21,6 +22,11 @@ void close_and_delete(H* h) {
 }  // namespace
 
 Reactor::Reactor() {
+  // A stdio descriptor the parent closed gets /dev/null first: libuv's own
+  // descriptors must not land on 0-2 (it asserts so), and neither may a
+  // preopen, or it would become the guest's stdin.
+  for (int fd = 0; fd <= 2; ++fd)
+    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) open("/dev/null", O_RDWR);
   int err = uv_loop_init(&loop_);
   if (err) throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(err));
 }

@@ -749,7 +749,7 @@ TEST_CASE("a failed instantiation leaves its functions callable through a shared
 
 // Hidden until tests/main.cpp defines CATCH_CONFIG_NO_POSIX_SIGNALS: Catch's
 // per-test SIGSEGV handler otherwise replaces the interpreter's fault handler.
-TEST_CASE("out-of-bounds accesses to a guarded memory trap", "[call][.guard]") {
+TEST_CASE("out-of-bounds accesses to a guarded memory trap", "[call][guard]") {
   Store store;
   // (memory 1) (func (export "load") (param i32) (result i32) local.get 0 i32.load offset=0xffffffff)
   // (func (export "last") (result i32) i32.const 65535 i32.load8_u)

@@ -2,7 +2,6 @@
 
 #include <sys/random.h>
 
-#include <cerrno>
 #include <ctime>
 
 namespace weft::wasi::common {

@@ -33,7 +33,7 @@ class Host {
   std::optional<engine::Extern> resolve(std::string_view module, std::string_view name,
                                         const wasm::FuncType& expected);
 
-  struct State;
+  struct State;  // descriptors, args, env; named by the call handlers in host.cpp
 
  private:
   std::unique_ptr<State> state_;
