@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "wasm/features.h"
+
 namespace weft::cli {
 
 struct RunOptions {
@@ -21,6 +23,7 @@ struct RunOptions {
   std::vector<std::string> wasi_options;  // -S inherit-env, -S inherit-network
   std::vector<std::string> tcplisten;     // --tcplisten HOST:PORT
   std::string argv0;                 // --argv0 (default: FILE)
+  wasm::Features features;           // -W NAME=y|n
 };
 
 struct WastOptions {
@@ -28,10 +31,17 @@ struct WastOptions {
   bool quiet = false;        // only failures and the summary line
   std::string expect;        // --expect: file of known failures (`file.wast:LINE`)
   bool match_traps = false;  // --match-traps: trap messages must match the script's
+  wasm::Features features;   // -W NAME=y|n
+};
+
+struct WitOptions {
+  std::string file;
+  bool interfaces = false;  // --interfaces: also print each interface's body
 };
 
 // Each returns the process exit status.
 int run_command(const RunOptions& options);
 int wast_command(const WastOptions& options);
+int wit_command(const WitOptions& options);
 
 }  // namespace weft::cli

@@ -13,8 +13,9 @@ namespace weft::cli {
 // The whole file. Throws Error(Io) "cannot read 'PATH': REASON".
 std::vector<uint8_t> read_file(const std::string& path);
 
-// Decodes and validates (function bodies too when `all_bodies`). Throws
-// Error(Malformed / Invalid) as the decoder and validator do.
-std::shared_ptr<wasm::Module> load_module(std::vector<uint8_t> bytes, bool all_bodies);
+// Decodes and validates (function bodies too when `all_bodies`) against
+// `features`. Throws Error(Malformed / Invalid) as the decoder and validator do.
+std::shared_ptr<wasm::Module> load_module(ByteBuffer bytes, bool all_bodies,
+                                          const wasm::Features& features);
 
 }  // namespace weft::cli

@@ -17,6 +17,27 @@ void configure_logging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
+// -W NAME[=y|n], repeatable or comma-separated: turns a wasm proposal on or
+// off, by wasmtime's names for them.
+void add_feature_flag(CLI::App* cmd, weft::wasm::Features& features) {
+  auto apply = [&features](const std::vector<std::string>& flags) {
+    for (const std::string& flag : flags) {
+      size_t eq = flag.find('=');
+      std::string name = flag.substr(0, eq);
+      std::string value = eq == std::string::npos ? "y" : flag.substr(eq + 1);
+      bool* on = weft::wasm::find_feature(features, name);
+      if (!on) throw CLI::ValidationError("-W", "unknown wasm feature '" + name + "'");
+      if (value == "y" || value == "yes" || value == "true") *on = true;
+      else if (value == "n" || value == "no" || value == "false") *on = false;
+      else throw CLI::ValidationError("-W", "expected " + name + "=y or " + name + "=n, got '" + flag + "'");
+    }
+  };
+  cmd->add_option_function<std::vector<std::string>>(
+         "-W", apply, "enable or disable a wasm feature: NAME[=y|n], e.g. -W multi-memory=n (repeatable)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,6 +66,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--tcplisten", run.tcplisten, "preopen a listening TCP socket on HOST:PORT (repeatable)")
       ->allow_extra_args(false);
   run_cmd->add_option("--argv0", run.argv0, "the program name the guest sees (default: FILE)");
+  add_feature_flag(run_cmd, run.features);
   std::vector<std::string> run_line;  // FILE, then the guest's arguments
   run_cmd->add_option("file", run_line, "the .wasm file, then arguments for the guest")->required();
   // Everything after FILE belongs to the guest, even words that look like
@@ -56,7 +78,13 @@ int main(int argc, char** argv) {
   wast_cmd->add_flag("-q,--quiet", wast.quiet, "print only failures and the summary line");
   wast_cmd->add_option("--expect", wast.expect, "file of known failures, one 'file.wast:LINE' per line");
   wast_cmd->add_flag("--match-traps", wast.match_traps, "fail traps whose message differs from the script's");
+  add_feature_flag(wast_cmd, wast.features);
   wast_cmd->add_option("files", wast.files, "JSON command scripts")->required();
+
+  weft::cli::WitOptions wit;
+  auto* wit_cmd = app.add_subcommand("wit", "print a component's world (imports and exports) in WIT");
+  wit_cmd->add_flag("--interfaces", wit.interfaces, "also print the functions and types of each interface");
+  wit_cmd->add_option("file", wit.file, "the component .wasm file")->required();
 
   try {
     app.parse(argc, argv);
@@ -74,5 +102,6 @@ int main(int argc, char** argv) {
     return weft::cli::run_command(run);
   }
   if (*wast_cmd) return weft::cli::wast_command(wast);
+  if (*wit_cmd) return weft::cli::wit_command(wit);
   return 1;
 }

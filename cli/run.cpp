@@ -107,7 +107,7 @@ wasi::common::WasiConfig wasi_config(const RunOptions& options) {
 int run_module(const RunOptions& options) {
   std::shared_ptr<wasm::Module> module;
   try {
-    module = load_module(read_file(options.file), options.validate_all);
+    module = load_module(ByteBuffer::read_file(options.file), options.validate_all, options.features);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Io) return fail(e.what());
     return fail(options.file + ": " + e.describe());

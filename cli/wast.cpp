@@ -437,7 +437,8 @@ class Script {
   }
 
   std::shared_ptr<wasm::Module> decode(const json& command) {
-    return wasm::decode_module(read_file(dir_ + command.at("filename").get<std::string>()));
+    return wasm::decode_module(read_file(dir_ + command.at("filename").get<std::string>()),
+                               options_.features);
   }
 
   // Imports come from registered modules; instantiate checks their types.

@@ -645,8 +645,8 @@ class Decoder {
     for (uint32_t i = 0; i < n; ++i) {
       size_t at = s.offset();
       uint8_t b = s.u8();
-      // Duplicates and conflicts are validation errors: remember them by
-      // flagging the offset; the validator rejects them.
+      // Duplicate or conflicting options are invalid rather than malformed,
+      // but only the decoder sees them: the options are folded into fields.
       auto set = [&](std::optional<uint32_t>& slot) {
         if (slot) throw_invalid(at, "canonical option `" + std::string(option_name(b)) + "` is specified more than once");
         slot = s.u32();

@@ -84,6 +84,15 @@ void compute_summary(Type& t) {
   if (t.kind == TypeKind::Borrow) t.has_borrow = t.has_handle = true;
   if (t.kind == TypeKind::Own) t.has_handle = true;
   if (t.kind == TypeKind::String || t.kind == TypeKind::List || t.kind == TypeKind::Map) t.has_list = true;
+  auto deeper = [&](const Type* c) {
+    if (c) t.depth = std::max(t.depth, c->depth + 1);
+  };
+  for (const Field& f : t.fields) deeper(f.type);
+  for (const Type* e : t.elems) deeper(e);
+  deeper(t.a);
+  deeper(t.b);
+  for (const NamedExtern& e : t.imports) deeper(e.desc.type);
+  for (const NamedExtern& e : t.exports) deeper(e.desc.type);
   if (is_value(t.kind) && t.kind != TypeKind::Own && t.kind != TypeKind::Borrow) {
     for (const Field& f : t.fields) visit(f.type);
     for (const Type* e : t.elems) visit(e);
@@ -129,6 +138,7 @@ std::string TypeStore::key(const Type& t) const {
   ref(t.a);
   ref(t.b);
   num(t.length);
+  num(t.nominal);
   num(t.async);
   externs(t.imports);
   externs(t.exports);
@@ -155,6 +165,12 @@ const Type* TypeStore::fresh_resource(wasm::ValType rep, std::optional<uint32_t>
   return &types_.emplace_back(std::move(t));
 }
 
+const Type* TypeStore::nominal_copy(const Type* t) {
+  Type copy = *t;
+  copy.nominal = ++nominal_count_;
+  return intern(std::move(copy));
+}
+
 void collect_resources(const Type* t, std::vector<const Type*>& out) {
   std::unordered_set<const Type*> seen;
   auto walk = [&](auto& self, const Type* x) -> void {
@@ -173,17 +189,22 @@ void collect_resources(const Type* t, std::vector<const Type*>& out) {
   walk(walk, t);
 }
 
-const Type* substitute(TypeStore& store, const Type* t, const Substitution& s) {
-  if (!t || s.empty()) return t;
-  if (t->kind == TypeKind::Resource) {
-    auto it = s.find(t);
-    return it == s.end() ? t : it->second;
-  }
-  if (is_primitive(t->kind)) return t;
+namespace {
+
+// Memoized per call: types are DAGs, and shared subtrees are rebuilt once.
+const Type* substitute(TypeStore& store, const Type* t, const Substitution& s,
+                       std::unordered_map<const Type*, const Type*>& memo) {
+  if (!t) return t;
+  auto it = s.find(t);
+  // An export copy stands for a type that may itself use copies.
+  if (it != s.end()) return t->nominal ? substitute(store, it->second, s, memo) : it->second;
+  if (t->kind == TypeKind::Resource || is_primitive(t->kind)) return t;
+  auto done = memo.find(t);
+  if (done != memo.end()) return done->second;
   Type copy = *t;
   bool changed = false;
   auto sub = [&](const Type*& x) {
-    const Type* y = substitute(store, x, s);
+    const Type* y = substitute(store, x, s, memo);
     changed |= y != x;
     x = y;
   };
@@ -193,9 +214,18 @@ const Type* substitute(TypeStore& store, const Type* t, const Substitution& s) {
   sub(copy.b);
   for (NamedExtern& e : copy.imports) sub(e.desc.type);
   for (NamedExtern& e : copy.exports) sub(e.desc.type);
-  if (!changed) return t;
   copy.has_borrow = copy.has_handle = copy.has_list = false;
-  return store.intern(std::move(copy));
+  const Type* out = changed ? store.intern(std::move(copy)) : t;
+  memo.emplace(t, out);
+  return out;
+}
+
+}  // namespace
+
+const Type* substitute(TypeStore& store, const Type* t, const Substitution& s) {
+  if (s.empty()) return t;
+  std::unordered_map<const Type*, const Type*> memo;
+  return substitute(store, t, s, memo);
 }
 
 ExternDesc substitute(TypeStore& store, const ExternDesc& d, const Substitution& s) {
@@ -308,6 +338,8 @@ bool is_subtype(TypeStore& store, const ExternDesc& sub, const ExternDesc& super
 
 std::string to_string(const Type* t) {
   if (!t) return "_";
+  // Deep types print their outline only: messages stay short.
+  if (t->depth > 4 && !is_primitive(t->kind)) return std::string(to_string(t->kind)) + "<...>";
   auto join = [](const std::vector<std::string>& parts) {
     std::string out;
     for (size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];

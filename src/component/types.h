@@ -93,6 +93,10 @@ struct Type {
   const Type* a = nullptr;
   const Type* b = nullptr;  // Result error, Map value
   uint32_t length = 0;      // fixed-size List (0 = variable)
+  // Nonzero for the copy of a record/variant/enum/flags that a component
+  // export introduces: equal in structure, but a type of its own for the
+  // rules on naming exported types (see the validator's export_aliases).
+  uint32_t nominal = 0;
   bool async = false;       // Func
 
   // Resource: representation and destructor (a core func index of the
@@ -111,6 +115,7 @@ struct Type {
   bool has_handle = false;
   bool has_list = false;  // a string, list or map: lifting/lowering needs memory
   uint32_t flat_count = 0;
+  uint32_t depth = 0;  // longest chain of child types; bounded by kMaxTypeDepth
 
   const ExternDesc* find_export(const std::string& name) const;
   const ExternDesc* find_import(const std::string& name) const;
@@ -126,6 +131,8 @@ class TypeStore {
   // assigned here. Resource types are not interned: use fresh_resource.
   const Type* intern(Type t);
   const Type* fresh_resource(wasm::ValType rep, std::optional<uint32_t> dtor, bool abstract);
+  // A distinct copy of a record, variant, enum or flags type.
+  const Type* nominal_copy(const Type* t);
   size_t size() const { return types_.size(); }
 
  private:
@@ -133,14 +140,18 @@ class TypeStore {
   std::deque<Type> types_;
   std::unordered_map<std::string, const Type*> interned_;
   std::vector<const Type*> primitives_;
+  uint32_t nominal_count_ = 0;
 };
 
 constexpr uint32_t kFlatSaturate = 1024;
+// Deeper types are rejected, so that recursive walks stay within the stack.
+constexpr uint32_t kMaxTypeDepth = 1000;
 // Every resource type reachable from `t`.
 void collect_resources(const Type* t, std::vector<const Type*>& out);
 
-// Resource substitution: maps abstract resources to the types that replace
-// them (component instantiation, subtyping of types with `(sub resource)`).
+// Type substitution: maps abstract resources (and export copies of types) to
+// the types that replace them (component instantiation, subtyping of types
+// with `(sub resource)`).
 using Substitution = std::unordered_map<const Type*, const Type*>;
 // `t` with every resource in `s` replaced; `t` itself when nothing changes.
 const Type* substitute(TypeStore& store, const Type* t, const Substitution& s);

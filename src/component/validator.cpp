@@ -54,7 +54,8 @@ struct Scope {
   // respectively exports, may refer to: those introduced by a preceding
   // type import (or export). See named_ok.
   std::unordered_set<const Type*> import_named, export_named;
-  // Resources introduced by exports, mapped to the resources they export.
+  // Resources and named types introduced by exports, mapped to the types
+  // they export.
   Substitution export_aliases;
 };
 
@@ -125,11 +126,8 @@ void flatten(const Type* t, std::vector<ValType>& out) {
   }
 }
 
-std::vector<ValType> flatten_list(const std::vector<const Type*>& ts, size_t limit) {
+std::vector<ValType> flatten_all(const std::vector<const Type*>& ts) {
   std::vector<ValType> out;
-  uint32_t n = 0;
-  for (const Type* t : ts) n = std::min(n + t->flat_count, kFlatSaturate);
-  if (n > limit) return {ValType::I32, ValType::I32};  // too many: the caller spills; length marks it
   for (const Type* t : ts) flatten(t, out);
   return out;
 }
@@ -141,12 +139,12 @@ wasm::FuncType flatten_functype(const Type* ft, bool lift, bool async, bool call
   for (const Field& f : ft->fields) params.push_back(f.type);
   std::vector<const Type*> results;
   if (ft->a) results.push_back(ft->a);
-  // flatten_list returns more than the limit only as a marker of spilling.
+  // Flattened, or a single pointer when there are more than `limit` values.
   auto flat = [](const std::vector<const Type*>& ts, size_t limit, bool& spilled) {
     uint32_t n = 0;
     for (const Type* t : ts) n = std::min(n + t->flat_count, kFlatSaturate);
     spilled = n > limit;
-    return spilled ? std::vector<ValType>{ValType::I32} : flatten_list(ts, limit);
+    return spilled ? std::vector<ValType>{ValType::I32} : flatten_all(ts);
   };
   bool spilled = false;
   wasm::FuncType out;
@@ -183,7 +181,7 @@ class Validator {
     // Outside, an exported resource is the resource itself: two exports of
     // one resource stay equal.
     for (const NamedExtern& e : sc.exports) t.exports.push_back({e.name, substitute(store_, e.desc, sc.export_aliases)});
-    return store_.intern(std::move(t));
+    return intern(std::move(t), 0);
   }
 
  private:
@@ -456,7 +454,7 @@ class Validator {
         t.exports.push_back({name.name, item_desc(sc, item, def.offset)});
       }
     }
-    sc.instances.push_back(store_.intern(std::move(t)));
+    sc.instances.push_back(intern(std::move(t), def.offset));
   }
 
   // ---- aliases ----
@@ -654,7 +652,7 @@ class Validator {
       default:
         return store_.primitive(d.kind);
     }
-    return store_.intern(std::move(t));
+    return intern(std::move(t), at);
   }
 
   const Type* decls_type(Scope& sc, const TypeDef& d) {
@@ -682,10 +680,16 @@ class Validator {
     Type t{d.kind};
     t.imports = std::move(inner.imports);
     t.exports = std::move(inner.exports);
-    return store_.intern(std::move(t));
+    return intern(std::move(t), d.offset);
   }
 
   void define(Scope& sc, const std::shared_ptr<TypeDef>& def) { sc.types.push_back(deftype(sc, *def)); }
+
+  const Type* intern(Type t, size_t at) {
+    const Type* p = store_.intern(std::move(t));
+    if (p->depth > kMaxTypeDepth) invalid(at, "type nesting is too deep");
+    return p;
+  }
 
   // ---- imports and exports ----
 
@@ -771,8 +775,16 @@ class Validator {
   // must itself have been imported (or exported) by name before. `t` itself
   // may be anonymous when it is what a type import/export names.
   static bool named_ok(const Type* t, const std::unordered_set<const Type*>& named, bool top) {
+    std::unordered_set<const Type*> checked;
+    return named_ok(t, named, top, checked);
+  }
+
+  // `checked` holds anonymous types already found fine in this walk.
+  static bool named_ok(const Type* t, const std::unordered_set<const Type*>& named, bool top,
+                       std::unordered_set<const Type*>& checked) {
     if (!t) return true;
     if (!top && is_nominal(t)) return named.count(t) > 0;
+    if (checked.count(t)) return true;
     switch (t->kind) {
       case TypeKind::Instance: {
         // Instance types name their own type exports, in order.
@@ -787,10 +799,12 @@ class Validator {
       default: break;
     }
     for (const Field& f : t->fields)
-      if (!named_ok(f.type, named, false)) return false;
+      if (!named_ok(f.type, named, false, checked)) return false;
     for (const Type* e : t->elems)
-      if (!named_ok(e, named, false)) return false;
-    return named_ok(t->a, named, false) && named_ok(t->b, named, false);
+      if (!named_ok(e, named, false, checked)) return false;
+    if (!named_ok(t->a, named, false, checked) || !named_ok(t->b, named, false, checked)) return false;
+    checked.insert(t);
+    return true;
   }
 
   // A type import/export names its type; an instance names all the types
@@ -844,6 +858,14 @@ class Validator {
       if (!is_subtype(store_, d, ascribed, s, why))
         invalid(def.offset, "type mismatch in export `" + def.name.name + "`: " + why);
       if (!(ascribed.kind == ExternKind::Type && def.desc->sub_resource)) d = ascribed;
+    }
+    if (sc.kind == ScopeKind::Component && d.kind == ExternKind::Type && is_nominal(d.type) &&
+        d.type->kind != TypeKind::Resource) {
+      // Likewise, an exported record/variant/enum/flags is a named copy.
+      auto root = sc.export_aliases.find(d.type);
+      const Type* copy = store_.nominal_copy(d.type);
+      sc.export_aliases[copy] = root == sc.export_aliases.end() ? d.type : root->second;
+      d.type = copy;
     }
     if (sc.kind == ScopeKind::Component && d.kind == ExternKind::Type && d.type->kind == TypeKind::Resource) {
       // An exported resource is a new type to the outside, distinct from the
@@ -907,8 +929,9 @@ class Validator {
     uint32_t result_count = ft->a ? ft->a->flat_count : 0;
     bool spill_params = param_count > (o.async && !lift ? kMaxFlatAsyncParams : kMaxFlatParams);
     bool spill_results = o.async ? (!lift && result_count > 0) : result_count > kMaxFlatResults;
-    bool needs_memory = params_list || results_list || spill_params || spill_results;
-    if (o.async && lift) needs_memory = params_list || spill_params || results_list;
+    // An async lift returns its results through `task.return`, with its own
+    // options.
+    bool needs_memory = params_list || spill_params || (!(o.async && lift) && (results_list || spill_results));
     if (needs_memory && !o.memory) invalid(at, "canonical option `memory` is required");
     bool needs_realloc = lift ? params_list || spill_params : results_list;
     if (needs_realloc && !o.realloc) invalid(at, "canonical option `realloc` is required");
@@ -980,7 +1003,7 @@ class Validator {
         std::vector<const Type*> ts;
         if (result) ts.push_back(result);
         uint32_t n = result ? result->flat_count : 0;
-        return give(n > kMaxFlatParams ? std::vector<V>{V::I32} : flatten_list(ts, kMaxFlatParams), {});
+        return give(n > kMaxFlatParams ? std::vector<V>{V::I32} : flatten_all(ts), {});
       }
       case CanonKind::ContextGet:
       case CanonKind::ContextSet:

@@ -91,8 +91,11 @@ Instance* Store::instantiate(std::shared_ptr<const wasm::Module> module, std::sp
     }
   }
 
+  // One allocation for all defined functions: modules with hundreds of
+  // thousands of functions must instantiate in milliseconds.
+  inst.defined_funcs = std::make_unique<Function[]>(m.funcs.size() - m.num_imported_funcs);
   for (uint32_t i = m.num_imported_funcs; i < m.funcs.size(); ++i) {
-    auto& f = *functions_.emplace_back(std::make_unique<Function>());
+    Function& f = inst.defined_funcs[i - m.num_imported_funcs];
     f.sig = sigs[m.funcs[i]];
     f.type = type_of(f.sig);
     f.instance = &inst;

@@ -98,6 +98,7 @@ struct Extern {
 struct Instance {
   std::shared_ptr<const wasm::Module> module;
   std::vector<Function*> funcs;
+  std::unique_ptr<Function[]> defined_funcs;  // the non-imported entries of `funcs`
   std::vector<Table*> tables;
   std::vector<Memory*> memories;
   std::vector<Global*> globals;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/reader.h"
+#include "wasm/features.h"
 #include "wasm/opcodes.h"
 #include "wasm/types.h"
 
@@ -75,6 +76,14 @@ inline Op read_op(Reader& r) {
   throw_malformed(at, "illegal opcode");
 }
 
+// The opcode at the reader; one of a disabled proposal is illegal.
+inline Op read_op(Reader& r, const Features& features) {
+  size_t at = r.offset();
+  Op op = read_op(r);
+  if (!features.has(op_info(op).feature)) throw_malformed(at, "illegal opcode");
+  return op;
+}
+
 struct BlockType {
   enum class Kind : uint8_t { Empty, Value, Index };
   Kind kind = Kind::Empty;
@@ -106,15 +115,16 @@ struct MemArg {
 };
 
 // Alignment flags: bits 0-5 the alignment exponent, bit 6 "a memory index
-// follows" (multi-memory); anything larger is malformed. A too-large exponent
-// is left to the validator ("alignment must not be larger than natural", as
-// the multi-memory tests expect). The offset is a u64 for memory64 memories
-// and a u32 otherwise; an unknown memory index reads a u64 and is left to the
-// validator.
-inline MemArg read_memarg(Reader& r, std::span<const MemoryType> memories) {
+// follows" (multi-memory); anything larger is malformed. Without
+// multi-memory, as in wasm 2.0, the flags are only an exponent below 32. A
+// too-large exponent is left to the validator ("alignment must not be larger
+// than natural", as the tests expect). The offset is a u64 for memory64
+// memories and a u32 otherwise; an unknown memory index reads a u64 and is
+// left to the validator.
+inline MemArg read_memarg(Reader& r, std::span<const MemoryType> memories, bool multi_memory = true) {
   size_t at = r.offset();
   uint32_t flags = r.u32();
-  if (flags >= 0x80) throw_malformed(at, "malformed memop flags");
+  if (flags >= (multi_memory ? 0x80u : 0x20u)) throw_malformed(at, "malformed memop flags");
   MemArg m;
   m.align = flags & 0x3f;
   if (flags & 0x40) m.memory = r.u32();
@@ -123,8 +133,17 @@ inline MemArg read_memarg(Reader& r, std::span<const MemoryType> memories) {
   return m;
 }
 
+// The memory index of memory.size/grow/fill/copy/init: a u32 with
+// multi-memory, else (wasm 2.0) a reserved zero byte.
+inline uint32_t read_memidx(Reader& r, bool multi_memory) {
+  if (multi_memory) return r.u32();
+  if (r.u8() != 0) throw_malformed(r.offset() - 1, "zero byte expected");
+  return 0;
+}
+
 // Reads past the immediates of `op`, checking only their encoding.
-inline void skip_immediates(Reader& r, Op op, std::span<const MemoryType> memories) {
+inline void skip_immediates(Reader& r, Op op, std::span<const MemoryType> memories,
+                            bool multi_memory = true) {
   switch (op_info(op).imm) {
     case Imm::None:
       return;
@@ -132,11 +151,21 @@ inline void skip_immediates(Reader& r, Op op, std::span<const MemoryType> memori
       read_blocktype(r);
       return;
     case Imm::Label: case Imm::Func: case Imm::Local: case Imm::Global: case Imm::Table:
-    case Imm::Elem: case Imm::Data: case Imm::Memory: case Imm::Tag:
+    case Imm::Elem: case Imm::Data: case Imm::Tag:
       r.u32();
       return;
-    case Imm::CallIndirect: case Imm::TableCopy: case Imm::TableInit: case Imm::MemoryInit:
+    case Imm::Memory:
+      read_memidx(r, multi_memory);
+      return;
+    case Imm::MemoryInit:
+      r.u32();
+      read_memidx(r, multi_memory);
+      return;
     case Imm::MemoryCopy:
+      read_memidx(r, multi_memory);
+      read_memidx(r, multi_memory);
+      return;
+    case Imm::CallIndirect: case Imm::TableCopy: case Imm::TableInit:
       r.u32();
       r.u32();
       return;
@@ -146,10 +175,10 @@ inline void skip_immediates(Reader& r, Op op, std::span<const MemoryType> memori
       return;
     }
     case Imm::MemArg:
-      read_memarg(r, memories);
+      read_memarg(r, memories, multi_memory);
       return;
     case Imm::MemArgLane:
-      read_memarg(r, memories);
+      read_memarg(r, memories, multi_memory);
       r.u8();
       return;
     case Imm::Lane:

@@ -33,7 +33,7 @@ constexpr uint8_t kRank[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6};
 
 class Decoder {
  public:
-  explicit Decoder(Module& m) : m_(m) {}
+  explicit Decoder(Module& m) : m_(m), f_(m.features) {}
 
   void run() {
     Reader r(m_.bytes);
@@ -44,7 +44,7 @@ class Decoder {
     while (!r.at_end()) {
       size_t id_at = r.offset();
       uint8_t id = r.u8();
-      if (id > kTag) throw_malformed(id_at, "malformed section id");
+      if (!known_section(id)) throw_malformed(id_at, "malformed section id");
       size_t size_at = r.offset();
       uint32_t size = r.u32();
       if (size > r.remaining()) throw_malformed(size_at, "length out of bounds");
@@ -74,6 +74,13 @@ class Decoder {
   }
 
  private:
+  // The tag section comes with exceptions, data count with bulk memory.
+  bool known_section(uint8_t id) const {
+    if (id == kTag) return f_.exceptions;
+    if (id == kDataCount) return f_.bulk_memory;
+    return id < kTag;
+  }
+
   void section(uint8_t id, Reader& s) {
     switch (id) {
       case kCustom: custom(s); break;
@@ -180,6 +187,7 @@ class Decoder {
           ++m_.num_imported_globals;
           break;
         case 4:
+          if (!f_.exceptions) throw_malformed(at, "malformed import kind");
           im.tag = tag_type(s);
           m_.tags.push_back(im.tag);
           ++m_.num_imported_tags;
@@ -194,10 +202,11 @@ class Decoder {
 
   // Memory flags: bit 0 has max, bit 1 shared (threads), bit 2 64-bit
   // addresses (memory64). Tables allow bits 0 and 2 only.
-  static Limits limits(Reader& s, bool memory) {
+  Limits limits(Reader& s, bool memory) const {
     size_t at = s.offset();
     uint8_t flags = s.u8();
-    if (flags & (memory ? ~0x07 : ~0x05)) throw_malformed(at, "malformed limits flags");
+    uint8_t allowed = 0x01 | (memory && f_.threads ? 0x02 : 0) | (f_.memory64 ? 0x04 : 0);
+    if (flags & ~allowed) throw_malformed(at, "malformed limits flags");
     Limits l;
     l.shared = flags & 0x02;
     l.is64 = flags & 0x04;
@@ -206,7 +215,7 @@ class Decoder {
     return l;
   }
 
-  static TableType table_type(Reader& s) {
+  TableType table_type(Reader& s) const {
     TableType t;
     t.elem = read_reftype(s);
     t.limits = limits(s, false);
@@ -267,7 +276,7 @@ class Decoder {
       e.name = s.name();
       size_t at = s.offset();
       uint8_t kind = s.u8();
-      if (kind > 4) throw_malformed(at, "malformed export kind");
+      if (kind > (f_.exceptions ? 4 : 3)) throw_malformed(at, "malformed export kind");
       e.kind = static_cast<ExternKind>(kind);
       e.index = s.u32();
       m_.exports.push_back(std::move(e));
@@ -366,7 +375,7 @@ class Decoder {
     size_t start = s.offset();
     uint32_t depth = 0;
     for (;;) {
-      Op op = read_op(s);
+      Op op = read_op(s, f_);
       switch (op) {
         case Op::Block: case Op::Loop: case Op::If: case Op::Try: case Op::TryTable:
           ++depth;
@@ -382,11 +391,12 @@ class Decoder {
         default:
           break;
       }
-      skip_immediates(s, op, m_.memories);
+      skip_immediates(s, op, m_.memories, f_.multi_memory);
     }
   }
 
   Module& m_;
+  const Features& f_;
   size_t code_at_ = Error::npos;  // offset of the code section's count
   bool saw_data_ = false;
   bool saw_names_ = false;
@@ -394,12 +404,13 @@ class Decoder {
 
 }  // namespace
 
-std::shared_ptr<Module> decode_module(std::vector<uint8_t> bytes) {
+std::shared_ptr<Module> decode_module(ByteBuffer bytes, const Features& features) {
   // ByteRanges are 32-bit.
   if (bytes.size() > std::numeric_limits<uint32_t>::max())
     throw_malformed(Error::npos, "module too large");
   auto m = std::make_shared<Module>();
   m->bytes = std::move(bytes);
+  m->features = features;
   Decoder(*m).run();
   return m;
 }

@@ -10,8 +10,9 @@
 namespace weft::wasm {
 
 // Decodes every section of a core module (wasm 2.0 plus multi-memory,
-// memory64, threads, exception handling). Throws weft::Error (Malformed, with
-// the file offset) in the spec tests' words.
+// memory64, threads, exception handling), accepting only what `features`
+// enables. Throws weft::Error (Malformed, with the file offset) in the spec
+// tests' words.
 //
 // Function bodies are not decoded here, only delimited: problems inside a
 // body (unknown opcode, missing `end`, too many locals, memory.init without a
@@ -20,6 +21,6 @@ namespace weft::wasm {
 // it walks the body. Constant expressions are walked up to their `end`, so
 // an unknown opcode in one is reported here; their constness and types are
 // checked by the validator.
-std::shared_ptr<Module> decode_module(std::vector<uint8_t> bytes);
+std::shared_ptr<Module> decode_module(ByteBuffer bytes, const Features& features = {});
 
 }  // namespace weft::wasm

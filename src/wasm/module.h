@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "wasm/features.h"
+#include "base/byte_buffer.h"
 #include "wasm/types.h"
 
 namespace weft::wasm {
@@ -77,7 +79,9 @@ struct FunctionBody {
 
 struct Module {
   // The whole binary; all ByteRanges point into it.
-  std::vector<uint8_t> bytes;
+  ByteBuffer bytes;
+  // What it was decoded with; the validator holds its bodies to the same set.
+  Features features;
 
   std::vector<FuncType> types;
   std::vector<Import> imports;

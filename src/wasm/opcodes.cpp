@@ -8,7 +8,7 @@ namespace weft::wasm {
 namespace {
 
 constexpr OpInfo kInfo[] = {
-#define WEFT_OP(name, prefix, code, text, imm, sig) {text, prefix, code, imm, sig},
+#define WEFT_OP(name, prefix, code, text, imm, sig, feature) {text, prefix, code, imm, sig, Feature::feature},
 #include "wasm/opcodes.def"
 #undef WEFT_OP
 };

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "wasm/features.h"
+
 namespace weft::wasm {
 
 // Immediate operands that follow an opcode.
@@ -66,7 +68,7 @@ enum class Sig : uint8_t {
 };
 
 enum class Op : uint16_t {
-#define WEFT_OP(name, prefix, code, text, imm, sig) name,
+#define WEFT_OP(name, prefix, code, text, imm, sig, feature) name,
 #include "wasm/opcodes.def"
 #undef WEFT_OP
   Count_
@@ -78,6 +80,7 @@ struct OpInfo {
   uint32_t code;
   Imm imm;
   Sig sig;
+  Feature feature;  // the proposal that added it
 };
 
 const OpInfo& op_info(Op op);

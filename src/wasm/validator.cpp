@@ -205,8 +205,14 @@ void check_const_expr(const Module& m, ConstExpr expr, uint8_t type) {
         stack.push_back(byte_of(m.globals[g].type.type));
         break;
       }
-      case Op::I32Add: case Op::I32Sub: case Op::I32Mul: binary(kI32, at); break;
-      case Op::I64Add: case Op::I64Sub: case Op::I64Mul: binary(kI64, at); break;
+      case Op::I32Add: case Op::I32Sub: case Op::I32Mul:
+        if (!m.features.extended_const) throw_invalid(at, "constant expression required");
+        binary(kI32, at);
+        break;
+      case Op::I64Add: case Op::I64Sub: case Op::I64Mul:
+        if (!m.features.extended_const) throw_invalid(at, "constant expression required");
+        binary(kI64, at);
+        break;
       case Op::End:
         if (stack.size() != 1 || stack[0] != type) throw_invalid(at, "type mismatch");
         return;
@@ -454,9 +460,10 @@ class FunctionValidator {
     if (d >= m_.datas.size()) fail(indexed("unknown data segment", d));
     if (!m_.data_count) throw_malformed(at_, "data count section required");
   }
+  uint32_t memidx() { return read_memidx(r_, m_.features.multi_memory); }
   // Reads a memarg and returns the memory's address type.
   uint8_t memarg(Op op) {
-    MemArg ma = read_memarg(r_, m_.memories);
+    MemArg ma = read_memarg(r_, m_.memories, m_.features.multi_memory);
     const MemoryType& mt = memory(ma.memory);
     unsigned natural = facts(op).align_log2;
     if (op_info(op).prefix == 0xfe) {
@@ -512,6 +519,8 @@ class FunctionValidator {
 
   void step(Op op) {
     const OpInfo& info = op_info(op);
+    if (info.feature != Feature::Mvp && !m_.features.has(info.feature))
+      throw_malformed(at_, "illegal opcode");
     if (info.sig != Sig::Special) {
       uint8_t addr = kI32;
       switch (info.imm) {
@@ -732,23 +741,23 @@ class FunctionValidator {
         break;
       }
       case Op::ElemDrop: elem(r_.u32()); break;
-      case Op::MemorySize: push(addr_type(memory(r_.u32()).limits)); break;
+      case Op::MemorySize: push(addr_type(memory(memidx()).limits)); break;
       case Op::MemoryGrow: {
-        uint8_t a = addr_type(memory(r_.u32()).limits);
+        uint8_t a = addr_type(memory(memidx()).limits);
         pop(a);
         push(a);
         break;
       }
       case Op::MemoryFill: {
-        uint8_t a = addr_type(memory(r_.u32()).limits);
+        uint8_t a = addr_type(memory(memidx()).limits);
         pop(a);
         pop(kI32);
         pop(a);
         break;
       }
       case Op::MemoryCopy: {
-        uint8_t da = addr_type(memory(r_.u32()).limits);
-        uint8_t sa = addr_type(memory(r_.u32()).limits);
+        uint8_t da = addr_type(memory(memidx()).limits);
+        uint8_t sa = addr_type(memory(memidx()).limits);
         pop(da == kI64 && sa == kI64 ? kI64 : kI32);
         pop(sa);
         pop(da);
@@ -756,7 +765,7 @@ class FunctionValidator {
       }
       case Op::MemoryInit: {
         uint32_t d = r_.u32();
-        uint8_t a = addr_type(memory(r_.u32()).limits);
+        uint8_t a = addr_type(memory(memidx()).limits);
         data(d);
         pop(kI32);
         pop(kI32);
@@ -795,11 +804,31 @@ class FunctionValidator {
   size_t at_ = 0;  // offset of the current instruction
 };
 
+// What the module level of a smaller feature set forbids (the rest is found
+// by the decoder, or per instruction).
+void check_features(const Module& m, size_t at) {
+  const Features& f = m.features;
+  if (!f.multi_value)
+    for (const FuncType& t : m.types)
+      if (t.results.size() > 1) throw_invalid(at, "invalid result arity");
+  if (!f.multi_memory && m.memories.size() > 1) throw_invalid(at, "multiple memories");
+  if (!f.reference_types && m.tables.size() > 1) throw_invalid(at, "multiple tables");
+  if (!f.mutable_globals) {
+    for (const Import& imp : m.imports)
+      if (imp.kind == ExternKind::Global && imp.global.mut)
+        throw_invalid(at, "mutable globals cannot be imported");
+    for (const Export& e : m.exports)
+      if (e.kind == ExternKind::Global && e.index < m.globals.size() && m.globals[e.index].type.mut)
+        throw_invalid(at, "mutable globals cannot be exported");
+  }
+}
+
 }  // namespace
 
 void validate_module(const Module& m) {
   // Only the body knows real offsets; module-level errors name none.
   constexpr size_t at = Error::npos;
+  check_features(m, at);
   for (uint32_t t : m.funcs)
     if (t >= m.types.size()) throw_invalid(at, indexed("unknown type", t));
   for (const Import& imp : m.imports) {

@@ -111,6 +111,15 @@ check "unbalanced parenthesis" 1 "" "error: invalid --invoke 'add(1, 2': expecte
 check "all calls checked before any runs" 1 "" "error: 'add' takes 2 arguments, got 3" \
   "$weft" run --invoke 'add(1, 2)' --invoke 'add(1, 2, 3)' "$arith"
 
+# --- -W: the wasm feature set
+check "-W with features on" 0 "5" "" "$weft" run -W multi-value=y,simd --invoke 'add(2, 3)' "$arith"
+check "-W turns a feature off" 1 "" "error: $arith: invalid result arity" \
+  "$weft" run -W threads=n -W multi-value=n --invoke 'add(2, 3)' "$arith"
+check "-W unknown feature" 1 "" "error: -W: unknown wasm feature 'gc2'" \
+  "$weft" run -W gc2 --invoke 'add(2, 3)' "$arith"
+check "-W bad value" 1 "" "error: -W: expected simd=y or simd=n, got 'simd=2'" \
+  "$weft" wast -W simd=2 x.json
+
 # --- files that are not runnable modules
 check "missing file" 1 "" "error: cannot read '$tmp/missing.wasm': No such file or directory" \
   "$weft" run "$tmp/missing.wasm"

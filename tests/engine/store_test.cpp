@@ -24,7 +24,7 @@ struct ModuleBuilder {
 
   wasm::ByteRange bytes(const std::vector<uint8_t>& b) {
     wasm::ByteRange r{static_cast<uint32_t>(m->bytes.size()), static_cast<uint32_t>(b.size())};
-    m->bytes.insert(m->bytes.end(), b.begin(), b.end());
+    m->bytes.vec().insert(m->bytes.vec().end(), b.begin(), b.end());
     return r;
   }
   uint32_t type(wasm::FuncType t) {

@@ -458,3 +458,101 @@ TEST_CASE("decoder: every truncation and byte flip either decodes or throws", "[
     }
   }
 }
+
+TEST_CASE("decoder: a disabled proposal's encodings are malformed", "[decoder][features]") {
+  // Each module decodes with every feature on and fails with `off` switched
+  // off, with `message`.
+  struct Case {
+    const char* what;
+    bool Features::*off;
+    Bytes bytes;
+    const char* message;
+  };
+  Bytes unit_type = section(1, {0x01, 0x60, 0x00, 0x00});
+  Bytes v128_global = cat({{0x01, 0x7b, 0x00, 0xfd, 0x0c}, Bytes(16, 0), {0x0b}});
+  const Case cases[] = {
+      {"shared memory", &Features::threads, module({section(5, {0x01, 0x03, 0x01, 0x02})}),
+       "malformed limits flags"},
+      {"64-bit memory", &Features::memory64, module({section(5, {0x01, 0x04, 0x01})}),
+       "malformed limits flags"},
+      {"64-bit table", &Features::memory64, module({section(4, {0x01, 0x70, 0x04, 0x00})}),
+       "malformed limits flags"},
+      {"tag section", &Features::exceptions, module({unit_type, section(13, {0x01, 0x00, 0x00})}),
+       "malformed section id"},
+      {"tag import", &Features::exceptions,
+       module({unit_type, section(2, cat({{0x01}, str("m"), str("t"), {0x04, 0x00, 0x00}}))}),
+       "malformed import kind"},
+      {"data count section", &Features::bulk_memory, module({section(12, {0x00})}),
+       "malformed section id"},
+      {"v128.const in a global", &Features::simd, module({section(6, v128_global)}), "illegal opcode"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    CHECK_NOTHROW(decode(c.bytes));
+    Features f;
+    f.*c.off = false;
+    CHECK_THROWS_WITH(decode_module(c.bytes, f), c.message);
+  }
+}
+
+TEST_CASE("code_reader: without multi-memory, memory indices are wasm 2.0's", "[decoder][features]") {
+  std::vector<MemoryType> mems(1);
+  // Flags 0x40: a memory index follows with multi-memory; in wasm 2.0 an
+  // alignment exponent of 64, and exponents from 32 up are malformed.
+  Bytes indexed = {0x40, 0x00, 0x00};
+  Reader on(indexed);
+  CHECK(read_memarg(on, mems, true).align == 0);
+  Reader off(indexed);
+  CHECK_THROWS_WITH(read_memarg(off, mems, false), "malformed memop flags");
+  Bytes wide = {0x20, 0x00};
+  Reader wide_on(wide);
+  CHECK(read_memarg(wide_on, mems, true).align == 32);  // left to the validator
+  Reader wide_off(wide);
+  CHECK_THROWS_WITH(read_memarg(wide_off, mems, false), "malformed memop flags");
+  Bytes natural = {0x1f, 0x00};
+  Reader natural_off(natural);
+  CHECK(read_memarg(natural_off, mems, false).align == 31);
+
+  // memory.size's index: a u32, or a single reserved zero byte.
+  for (Bytes index : {Bytes{0x01}, Bytes{0x80, 0x00}}) {
+    Reader r_on(index);
+    CHECK_NOTHROW(read_memidx(r_on, true));
+    Reader r_off(index);
+    CHECK_THROWS_WITH(read_memidx(r_off, false), "zero byte expected");
+  }
+  Bytes zero = {0x00};
+  Reader rz(zero);
+  CHECK(read_memidx(rz, false) == 0);
+}
+
+TEST_CASE("code_reader: a disabled proposal's opcodes are illegal", "[decoder][features]") {
+  struct Case {
+    bool Features::*off;
+    Bytes op;
+  };
+  const Case cases[] = {
+      {&Features::tail_call, {0x12}},           {&Features::exceptions, {0x08}},
+      {&Features::threads, {0xfe, 0x03}},       {&Features::simd, {0xfd, 0x0c}},
+      {&Features::relaxed_simd, {0xfd, 0x80, 0x02}}, {&Features::sign_ext, {0xc0}},
+      {&Features::sat_float_to_int, {0xfc, 0x00}},   {&Features::bulk_memory, {0xfc, 0x0a}},
+      {&Features::reference_types, {0xd0}},
+  };
+  for (const Case& c : cases) {
+    Reader on(c.op);
+    CHECK_NOTHROW(read_op(on, Features{}));
+    Features f;
+    f.*c.off = false;
+    Reader off(c.op);
+    CHECK_THROWS_WITH(read_op(off, f), "illegal opcode");
+  }
+}
+
+TEST_CASE("features: wasmtime's -W names", "[features]") {
+  Features f;
+  bool* on = find_feature(f, "multi-memory");
+  REQUIRE(on == &f.multi_memory);
+  CHECK(find_feature(f, "tail-call") == &f.tail_call);
+  CHECK(find_feature(f, "sign-extension") == &f.sign_ext);
+  CHECK(find_feature(f, "multi_memory") == nullptr);
+  CHECK(find_feature(f, "") == nullptr);
+}

@@ -30,9 +30,9 @@ struct TestModule {
   uint32_t func(uint32_t type_index, std::initializer_list<uint8_t> code,
                 std::initializer_list<uint8_t> locals = {0x00}) {
     ByteRange r{static_cast<uint32_t>(m.bytes.size()), 0};
-    m.bytes.insert(m.bytes.end(), locals);
-    m.bytes.insert(m.bytes.end(), code);
-    m.bytes.push_back(0x0b);
+    m.bytes.vec().insert(m.bytes.vec().end(), locals);
+    m.bytes.vec().insert(m.bytes.vec().end(), code);
+    m.bytes.vec().push_back(0x0b);
     r.size = static_cast<uint32_t>(m.bytes.size()) - r.offset;
     m.funcs.push_back(type_index);
     m.bodies.push_back({r});
@@ -40,7 +40,7 @@ struct TestModule {
   }
   ConstExpr expr(std::initializer_list<uint8_t> code) {
     ConstExpr e{static_cast<uint32_t>(m.bytes.size()), static_cast<uint32_t>(code.size())};
-    m.bytes.insert(m.bytes.end(), code);
+    m.bytes.vec().insert(m.bytes.vec().end(), code);
     return e;
   }
   void memory(uint64_t min, bool shared = false, std::optional<uint64_t> max = std::nullopt) {
@@ -177,10 +177,10 @@ TEST_CASE("lane immediates are bounded by the lane count", "[validator]") {
     std::vector<uint8_t> code = {0xfd, 0x0c};  // v128.const
     code.resize(18, 0);
     code.insert(code.end(), {0xfd, opcode, lane, 0x1a});
-    t.m.bytes.push_back(0x00);
+    t.m.bytes.vec().push_back(0x00);
     ByteRange r{0, 0};
-    t.m.bytes.insert(t.m.bytes.end(), code.begin(), code.end());
-    t.m.bytes.push_back(0x0b);
+    t.m.bytes.vec().insert(t.m.bytes.vec().end(), code.begin(), code.end());
+    t.m.bytes.vec().push_back(0x0b);
     r.size = static_cast<uint32_t>(t.m.bytes.size());
     t.m.funcs.push_back(t.type({}, {}));
     t.m.bodies.push_back({r});
@@ -355,4 +355,84 @@ TEST_CASE("body encoding problems are malformed", "[validator]") {
   TestModule v;
   v.func(v.type({}, {}), {0xf6});  // no such opcode
   CHECK(check(v.m, ErrorKind::Malformed) == "illegal opcode");
+}
+
+TEST_CASE("a disabled proposal's modules are invalid or malformed", "[validator][features]") {
+  // `build` makes a module that validates with every feature on; with `off`
+  // switched off it fails with `message` of `kind`.
+  struct Case {
+    const char* what;
+    bool Features::*off;
+    void (*build)(TestModule&);
+    const char* message;
+    ErrorKind kind = ErrorKind::Invalid;
+  };
+  const Case cases[] = {
+      {"two memories", &Features::multi_memory,
+       [](TestModule& t) {
+         t.memory(1);
+         t.memory(1);
+       },
+       "multiple memories"},
+      {"two shared memories", &Features::multi_memory,
+       [](TestModule& t) {
+         t.memory(1, true, 1);
+         t.memory(1, true, 1);
+       },
+       "multiple memories"},
+      {"memory.size with a LEB index", &Features::multi_memory,
+       [](TestModule& t) {
+         t.memory(1);
+         t.func(t.type({}, {}), {0x3f, 0x80, 0x00, 0x1a});
+       },
+       "zero byte expected", ErrorKind::Malformed},
+      {"load from an indexed memory", &Features::multi_memory,
+       [](TestModule& t) {
+         t.memory(1);
+         t.func(t.type({}, {}), {0x41, 0x00, 0x28, 0x42, 0x00, 0x00, 0x1a});
+       },
+       "malformed memop flags", ErrorKind::Malformed},
+      {"return_call", &Features::tail_call,
+       [](TestModule& t) { t.func(t.type({}, {}), {0x12, 0x00}); }, "illegal opcode",
+       ErrorKind::Malformed},
+      {"atomic.fence", &Features::threads,
+       [](TestModule& t) { t.func(t.type({}, {}), {0xfe, 0x03, 0x00}); }, "illegal opcode",
+       ErrorKind::Malformed},
+      {"throw", &Features::exceptions,
+       [](TestModule& t) { t.func(t.type({}, {}), {0x08, static_cast<uint8_t>(t.tag(t.type({}, {})))}); },
+       "illegal opcode", ErrorKind::Malformed},
+      {"v128.const", &Features::simd,
+       [](TestModule& t) {
+         t.func(t.type({}, {}), {0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x1a});
+       },
+       "illegal opcode", ErrorKind::Malformed},
+      {"i32.add in a global's initialiser", &Features::extended_const,
+       [](TestModule& t) { t.global(i32, false, {0x41, 0x01, 0x41, 0x02, 0x6a, 0x0b}); },
+       "constant expression required"},
+      {"two results", &Features::multi_value,
+       [](TestModule& t) { t.func(t.type({}, {i32, i32}), {0x41, 0x00, 0x41, 0x00}); },
+       "invalid result arity"},
+      {"two tables", &Features::reference_types,
+       [](TestModule& t) {
+         t.m.tables.push_back({funcref, {}});
+         t.m.tables.push_back({funcref, {}});
+       },
+       "multiple tables"},
+      {"exported mutable global", &Features::mutable_globals,
+       [](TestModule& t) {
+         t.global(i32, true, {0x41, 0x00, 0x0b});
+         t.m.exports.push_back({"g", ExternKind::Global, 0});
+       },
+       "mutable globals cannot be exported"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    TestModule on;
+    c.build(on);
+    CHECK(check(on.m) == "");
+    TestModule off;
+    c.build(off);
+    off.m.features.*c.off = false;
+    CHECK(check(off.m, c.kind) == c.message);
+  }
 }
