@@ -44,4 +44,15 @@ if [ -d "$core" ]; then
 else
   echo "conformance: $core not found, skipped"
 fi
+
+# The official WASI test suite, preview1 (rust, c, assemblyscript).
+wasi=$shared/wasi-testsuite
+if [ -d "$wasi" ]; then
+  echo "== wasi-testsuite wasm32-wasip1"
+  "$shared/tools/wasi-testsuite-run" --runner "$weft" -j 2 --expect "$here/wasi-p1.expect" \
+    "$wasi"/tests/*/testsuite/wasm32-wasip1 | tail -n 1
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+else
+  echo "conformance: $wasi not found, skipped"
+fi
 exit $status
