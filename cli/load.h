@@ -10,7 +10,8 @@
 
 namespace weft::cli {
 
-// The whole file. Throws Error(Io) "cannot read 'PATH': REASON".
+// A small input file (JSON script, component) as bytes. Throws Error(Io)
+// "cannot read 'PATH': REASON". Modules to run use ByteBuffer::read_file.
 std::vector<uint8_t> read_file(const std::string& path);
 
 // Decodes and validates (function bodies too when `all_bodies`) against
