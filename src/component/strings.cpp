@@ -1,28 +1,8 @@
 #include "component/strings.h"
 
+#include "base/utf8.h"
+
 namespace weft::component {
-
-namespace {
-
-void put_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xc0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xe0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  }
-}
-
-}  // namespace
 
 bool utf16_to_utf8(const uint8_t* p, size_t units, std::string& out) {
   out.reserve(out.size() + units);
@@ -36,14 +16,14 @@ bool utf16_to_utf8(const uint8_t* p, size_t units, std::string& out) {
       u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
       ++i;
     }
-    put_utf8(out, u);
+    utf8::append(out, u);
   }
   return true;
 }
 
 void latin1_to_utf8(const uint8_t* p, size_t n, std::string& out) {
   out.reserve(out.size() + n);
-  for (size_t i = 0; i < n; ++i) put_utf8(out, p[i]);
+  for (size_t i = 0; i < n; ++i) utf8::append(out, p[i]);
 }
 
 char32_t next_code_point(std::string_view s, size_t& i) {

@@ -28,23 +28,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_label_char(char c) { return is_alpha(c) || is_digit(c) || c == '-'; }
 
-void append_utf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xc0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xe0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  }
-}
 
 // Decodes the code point at `s[i]` and advances `i`; a malformed sequence
 // reads as U+FFFD so that printing never fails.
@@ -541,7 +524,7 @@ class Parser {
     } else {
       size_t i = pos_;
       std::string ch;
-      append_utf8(ch, next_code_point(text_, i));
+      utf8::append(ch, next_code_point(text_, i));
       fail(pos_, "unexpected character \"" + ch + "\"");
     }
     t.end = pos_;
@@ -632,7 +615,7 @@ class Parser {
   void unescape_to(size_t end, std::string& out) {
     while (pos_ < end) {
       if (text_[pos_] == '\\') {
-        append_utf8(out, escape());  // never passes `end`: no escape holds a line break
+        utf8::append(out, escape());  // never passes `end`: no escape holds a line break
       } else {
         out += text_[pos_++];
       }
@@ -648,7 +631,7 @@ class Parser {
       char c = text_[pos_];
       if (c == '"') break;
       if (c == '\\')
-        append_utf8(t.str, escape());
+        utf8::append(t.str, escape());
       else
         t.str += text_[pos_++];
     }
@@ -735,7 +718,7 @@ void print_char(std::string& out, uint32_t c) {
     auto r = std::to_chars(buf, buf + sizeof buf, c, 16);
     out += "\\u{" + std::string(buf, r.ptr) + "}";
   } else {
-    append_utf8(out, c);
+    utf8::append(out, c);
   }
 }
 
