@@ -212,7 +212,7 @@ class Translator {
     size_t n = ops.size();
     size_t first = code_.size();
     code_.resize(first + (n + 1) / 2, 0);
-    std::memcpy(&code_[first], ops.begin(), n * 4);
+    if (n) std::memcpy(&code_[first], ops.begin(), n * 4);  // begin() may be null when empty
     last_result_ = last_cmp_ = kNone;
     return pos;
   }
