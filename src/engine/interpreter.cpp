@@ -210,13 +210,14 @@ void install_fault_handler() {
   }
   // The handler runs on an alternate stack, so it works even when the
   // thread's own stack is what overflowed.
-  thread_local bool has_altstack = false;
-  if (!has_altstack) {
+  // Kept (and reachable from here) for the thread's whole life.
+  thread_local char* altstack = nullptr;
+  if (!altstack) {
     stack_t ss{};
     ss.ss_size = 64 * 1024;
-    ss.ss_sp = new char[ss.ss_size];  // lives as long as the thread
+    altstack = new char[ss.ss_size];
+    ss.ss_sp = altstack;
     sigaltstack(&ss, nullptr);
-    has_altstack = true;
   }
 }
 
