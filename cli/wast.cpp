@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -19,7 +22,9 @@
 #include "cli/load.h"
 #include "cli/values.h"
 #include "component/decoder.h"
+#include "component/instance.h"
 #include "component/validator.h"
+#include "component/wave.h"
 #include "engine/spectest.h"
 #include "engine/store.h"
 #include "wasm/decoder.h"
@@ -60,6 +65,189 @@ struct Counts {
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The code point of a `char.const` (one scalar value; the JSON is UTF-8).
+char32_t one_scalar(const std::string& s) {
+  if (s.empty()) failure("empty char value");
+  auto b = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
+  uint8_t c = b(0);
+  if (c < 0x80) return c;
+  size_t n = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+  char32_t cp = c & (0x3f >> n);
+  for (size_t i = 1; i <= n && i < s.size(); ++i) cp = (cp << 6) | (b(i) & 0x3f);
+  return cp;
+}
+
+uint64_t float_bits(const json& v) { return std::stoull(v.get<std::string>()); }
+
+// A component value (SCHEMA.md "Values") as the declared type `t` reads it.
+component::Val json_to_val(const json& j, const component::Type* t) {
+  using component::TypeKind;
+  component::Val v;
+  v.type = t;
+  const json& x = j.at("value");
+  auto label_index = [&](const std::string& name) -> uint32_t {
+    for (uint32_t i = 0; i < t->fields.size(); ++i)
+      if (t->fields[i].label == name) return i;
+    for (uint32_t i = 0; i < t->labels.size(); ++i)
+      if (t->labels[i] == name) return i;
+    failure("no case or label \"" + name + "\" in " + component::to_string(t));
+  };
+  switch (t->kind) {
+    case TypeKind::Bool:
+      v.bits = x.get<bool>();
+      break;
+    case TypeKind::S8:
+    case TypeKind::S16:
+    case TypeKind::S32:
+    case TypeKind::S64:
+      v.bits = static_cast<uint64_t>(std::stoll(x.get<std::string>()));
+      break;
+    case TypeKind::U8:
+    case TypeKind::U16:
+    case TypeKind::U32:
+    case TypeKind::U64:
+      v.bits = std::stoull(x.get<std::string>());
+      break;
+    case TypeKind::F32: {
+      uint32_t bits = static_cast<uint32_t>(float_bits(x));
+      float f;
+      std::memcpy(&f, &bits, 4);
+      v.f64 = f;
+      break;
+    }
+    case TypeKind::F64: {
+      uint64_t bits = float_bits(x);
+      std::memcpy(&v.f64, &bits, 8);
+      break;
+    }
+    case TypeKind::Char:
+      v.bits = one_scalar(x.get<std::string>());
+      break;
+    case TypeKind::String:
+      v.str = x.get<std::string>();
+      break;
+    case TypeKind::List:
+      for (const json& e : x) v.items.push_back(json_to_val(e, t->a));
+      break;
+    case TypeKind::Tuple:
+      if (x.size() != t->elems.size()) failure("tuple arity differs from " + component::to_string(t));
+      for (size_t i = 0; i < x.size(); ++i) v.items.push_back(json_to_val(x[i], t->elems[i]));
+      break;
+    case TypeKind::Record:
+      v.items.resize(t->fields.size());
+      if (x.size() != t->fields.size()) failure("record fields differ from " + component::to_string(t));
+      for (const json& f : x) {
+        uint32_t i = label_index(f.at(0).get<std::string>());
+        v.items[i] = json_to_val(f.at(1), t->fields[i].type);
+      }
+      break;
+    case TypeKind::Variant: {
+      v.case_index = label_index(x.at("case").get<std::string>());
+      const component::Type* payload = t->fields[v.case_index].type;
+      if (payload) v.items.push_back(json_to_val(x.at("payload"), payload));
+      break;
+    }
+    case TypeKind::Enum:
+      v.case_index = label_index(x.get<std::string>());
+      break;
+    case TypeKind::Option:
+      if (!x.is_null()) {
+        v.case_index = 1;
+        v.items.push_back(json_to_val(x, t->a));
+      }
+      break;
+    case TypeKind::Result: {
+      v.case_index = x.contains("Err");
+      const json& payload = x.at(v.case_index ? "Err" : "Ok");
+      const component::Type* pt = v.case_index ? t->b : t->a;
+      if (pt) v.items.push_back(json_to_val(payload, pt));
+      break;
+    }
+    case TypeKind::Flags:
+      v.flags.assign((t->labels.size() + 31) / 32, 0);
+      for (const json& l : x) {
+        uint32_t i = label_index(l.get<std::string>());
+        v.flags[i / 32] |= uint32_t{1} << (i % 32);
+      }
+      break;
+    default:
+      failure(std::string("no JSON form for a ") + component::to_string(t->kind) + " value");
+  }
+  return v;
+}
+
+// Whether a lifted result is the expected JSON value, structurally.
+bool val_matches(const component::Val& v, const json& j) {
+  using component::TypeKind;
+  const json& x = j.at("value");
+  const component::Type* t = v.type;
+  switch (t->kind) {
+    case TypeKind::Bool:
+      return x.is_boolean() && v.bits == x.get<bool>();
+    case TypeKind::S8:
+    case TypeKind::S16:
+    case TypeKind::S32:
+    case TypeKind::S64:
+      return static_cast<int64_t>(v.bits) == std::stoll(x.get<std::string>());
+    case TypeKind::U8:
+    case TypeKind::U16:
+    case TypeKind::U32:
+    case TypeKind::U64:
+      return v.bits == std::stoull(x.get<std::string>());
+    case TypeKind::F32:
+    case TypeKind::F64: {
+      std::string want = x.get<std::string>();
+      if (want.starts_with("nan:")) return std::isnan(v.f64);
+      if (t->kind == TypeKind::F64) {
+        uint64_t bits;
+        std::memcpy(&bits, &v.f64, 8);
+        return bits == std::stoull(want);
+      }
+      float f = v.f32();
+      uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      return bits == std::stoull(want);
+    }
+    case TypeKind::Char:
+      return v.bits == one_scalar(x.get<std::string>());
+    case TypeKind::String:
+      return v.str == x.get<std::string>();
+    case TypeKind::List:
+    case TypeKind::Tuple:
+      if (!x.is_array() || x.size() != v.items.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (!val_matches(v.items[i], x[i])) return false;
+      return true;
+    case TypeKind::Record:
+      if (!x.is_array() || x.size() != v.items.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (x[i].at(0) != t->fields[i].label || !val_matches(v.items[i], x[i].at(1))) return false;
+      return true;
+    case TypeKind::Variant:
+      if (x.at("case") != t->fields[v.case_index].label) return false;
+      return v.items.empty() ? !x.contains("payload")
+                             : x.contains("payload") && val_matches(v.items[0], x["payload"]);
+    case TypeKind::Enum:
+      return x == t->labels[v.case_index];
+    case TypeKind::Option:
+      return v.case_index == 0 ? x.is_null() : !x.is_null() && val_matches(v.items[0], x);
+    case TypeKind::Result: {
+      const char* key = v.case_index ? "Err" : "Ok";
+      if (!x.contains(key)) return false;
+      return v.items.empty() ? x[key].is_null() : !x[key].is_null() && val_matches(v.items[0], x[key]);
+    }
+    case TypeKind::Flags: {
+      std::vector<uint32_t> want((t->labels.size() + 31) / 32, 0);
+      for (const json& l : x)
+        for (size_t i = 0; i < t->labels.size(); ++i)
+          if (l == t->labels[i]) want[i / 32] |= uint32_t{1} << (i % 32);
+      return want == v.flags;
+    }
+    default:
+      return false;
+  }
 }
 
 // --expect: tests allowed to fail, one `file.wast:LINE` per line (`#`
@@ -235,7 +423,10 @@ std::string describe(const Value& v, const std::string& lane_type = "i32") {
     case ValType::V128: {
       unsigned width = lane_bytes(lane_type);
       std::string s = "v128:" + lane_type + "x" + std::to_string(16 / width) + ":";
-      for (unsigned i = 0; i < 16 / width; ++i) s += (i ? " " : "") + std::to_string(lane(v.v128, width, i));
+      for (unsigned i = 0; i < 16 / width; ++i) {
+        if (i) s += ' ';  // not `(i ? " " : "") + ...`: GCC 12 warns falsely (-Wrestrict)
+        s += std::to_string(lane(v.v128, width, i));
+      }
       return s;
     }
     default:
@@ -377,12 +568,8 @@ class Script {
   Outcome execute(const std::string& type, const json& command) {
     if (command.value("module_kind", "core") == "component" && command.contains("filename"))
       return component_command(type, command);
-    if (type == "module_instance") {
-      current_ = nullptr;
-      current_is_component_ = true;
-    }
-    if (type == "module_instance" || (current_is_component_ && command.contains("action")))
-      failure("component instantiation not implemented");
+    if (type == "module_instance") return component_instance(command);
+    if (current_is_component_ && command.contains("action")) return component_action(type, command);
     if (type == "module") return do_module(command);
     if (type == "action") {
       perform(command.at("action"));
@@ -406,10 +593,6 @@ class Script {
       std::vector<uint8_t> bytes = read_file(dir_ + command.at("filename").get<std::string>());
       component::validate(*component::decode_component(bytes), true);
     };
-    if (type == "module_definition") {
-      check();
-      return Outcome::Pass;
-    }
     if (type == "assert_invalid" || type == "assert_malformed") {
       bool malformed = type == "assert_malformed";
       try {
@@ -426,9 +609,121 @@ class Script {
     if (type == "module") {
       current_ = nullptr;
       current_is_component_ = true;
+      current_component_.reset();
+      components_.erase(command.value("name", ""));
     }
-    check();
-    failure("component instantiation not implemented");
+    ComponentDef def = load_component(command);
+    if (type == "module_definition") {
+      std::string name = command.value("name", "");
+      (name.empty() ? last_definition_ : definitions_[name]) = def;
+      return Outcome::Pass;
+    }
+    if (type == "assert_trap" || type == "assert_uninstantiable") {
+      try {
+        instantiate_component(def);
+      } catch (const engine::Trap& trap) {
+        check_component_trap_text(trap, command);
+        return Outcome::Pass;
+      }
+      failure("component instantiated, expected trap \"" + command.value("text", "") + "\"");
+    }
+    if (type == "assert_unlinkable") {
+      try {
+        instantiate_component(def);
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Unlinkable) return Outcome::Pass;
+        throw;
+      }
+      failure("component linked, expected \"" + command.value("text", "") + "\"");
+    }
+    if (type != "module") failure("unknown component command type");
+    bind_component(command.value("name", ""), instantiate_component(def));
+    return Outcome::Pass;
+  }
+
+  // A decoded, validated component and the types validation interned.
+  struct ComponentDef {
+    std::shared_ptr<component::Component> component;
+    component::ComponentInfo info;
+  };
+  struct ComponentRun {
+    component::Runtime* runtime = nullptr;
+    component::ComponentInstance* instance = nullptr;
+  };
+
+  ComponentDef load_component(const json& command) {
+    ComponentDef def;
+    def.component = component::decode_component(read_file(dir_ + command.at("filename").get<std::string>()));
+    def.info = component::validate(*def.component, true);
+    return def;
+  }
+
+  ComponentRun instantiate_component(const ComponentDef& def) {
+    runtimes_.push_back(std::make_unique<component::Runtime>(store_, def.info.store));
+    return {runtimes_.back().get(), runtimes_.back()->instantiate(*def.component)};
+  }
+
+  void bind_component(const std::string& name, ComponentRun run) {
+    current_component_ = run;
+    if (!name.empty()) components_[name] = run;
+  }
+
+  Outcome component_instance(const json& command) {
+    current_ = nullptr;
+    current_is_component_ = true;
+    current_component_.reset();
+    std::string module = command.value("module", "");
+    const ComponentDef* def = &last_definition_;
+    if (!module.empty()) {
+      auto it = definitions_.find(module);
+      if (it == definitions_.end()) failure("no component definition " + module);
+      def = &it->second;
+    }
+    if (!def->component) failure("no component definition");
+    bind_component(command.value("instance", ""), instantiate_component(*def));
+    return Outcome::Pass;
+  }
+
+  std::vector<component::Val> component_perform(const json& action) {
+    std::string name = action.value("module", "");
+    const ComponentRun* run = current_component_ ? &*current_component_ : nullptr;
+    if (!name.empty()) {
+      auto it = components_.find(name);
+      run = it == components_.end() ? nullptr : &it->second;
+    }
+    if (!run) failure(name.empty() ? "no current component instance" : "no component instance " + name);
+    if (action.value("type", "") != "invoke") failure("unsupported component action");
+    const std::string& field = action.at("field").get_ref<const std::string&>();
+    auto it = run->instance->exports.find(field);
+    if (it == run->instance->exports.end() || it->second.kind != component::ExternKind::Func)
+      failure("no exported function \"" + field + "\"");
+    component::ComponentFunc& f = *it->second.func;
+    const json& args = action.value("args", json::array());
+    if (args.size() != f.type->fields.size()) failure("wrong number of arguments for \"" + field + "\"");
+    std::vector<component::Val> vals;
+    for (size_t i = 0; i < args.size(); ++i) vals.push_back(json_to_val(args[i], f.type->fields[i].type));
+    return run->runtime->call(f, vals);
+  }
+
+  Outcome component_action(const std::string& type, const json& command) {
+    std::vector<component::Val> got;
+    try {
+      got = component_perform(command.at("action"));
+    } catch (const engine::Trap& trap) {
+      if (type != "assert_trap") throw;
+      check_component_trap_text(trap, command);
+      return Outcome::Pass;
+    }
+    if (type == "action") return Outcome::Pass;
+    if (type == "assert_trap")
+      failure("returned " + component::print_wave_results(got) + ", expected trap \"" +
+              command.value("text", "") + "\"");
+    if (type != "assert_return") failure("unsupported component command type");
+    const json& want = command.at("expected");
+    bool ok = got.size() == want.size();
+    for (size_t i = 0; ok && i < got.size(); ++i) ok = val_matches(got[i], want[i]);
+    if (!ok) failure("got " + component::print_wave_results(got) + ", expected " + want.dump());
+    return Outcome::Pass;
   }
 
   static bool is_text(const json& command) {
@@ -542,6 +837,15 @@ class Script {
       failure("trapped with \"" + std::string(trap.what()) + "\", expected \"" + want + "\"");
   }
 
+  // Component scripts carry wasmtime's messages, matched as it does: the
+  // trap must contain the text, less wasmtime's "wasm trap: " prefix.
+  void check_component_trap_text(const engine::Trap& trap, const json& command) const {
+    std::string want = command.value("text", "");
+    if (want.starts_with("wasm trap: ")) want.erase(0, 11);
+    if (options_.match_traps && std::string_view(trap.what()).find(want) == std::string_view::npos)
+      failure("trapped with \"" + std::string(trap.what()) + "\", expected \"" + want + "\"");
+  }
+
   Outcome assert_trap(const json& command) {
     std::vector<Value> got;
     try {
@@ -625,6 +929,11 @@ class Script {
   std::unordered_map<std::string, engine::Instance*> named_;
   engine::Instance* current_ = nullptr;
   bool current_is_component_ = false;  // actions target a component instance
+  std::vector<std::unique_ptr<component::Runtime>> runtimes_;  // after store_: they refer to it
+  std::map<std::string, ComponentDef> definitions_;
+  ComponentDef last_definition_;
+  std::map<std::string, ComponentRun> components_;
+  std::optional<ComponentRun> current_component_;
 };
 
 }  // namespace

@@ -27,8 +27,6 @@ constexpr uint64_t MAX_LIST_BYTE_LENGTH = (uint64_t{1} << 28) - 1;
 constexpr uint32_t UTF16_TAG = uint32_t{1} << 31;  // 32-bit memories
 constexpr uint64_t UTF16_TAG_64 = uint64_t{1} << 63;
 
-enum class StringEncoding : uint8_t { Utf8, Utf16, Latin1Utf16 };
-
 // The shape a type takes after despecialization: tuple -> record; enum,
 // option, result -> variant; map -> list<tuple<k, v>>.
 enum class Shape : uint8_t {

@@ -127,8 +127,6 @@ struct TypeDef {
   size_t offset = 0;
 };
 
-enum class StringEncoding : uint8_t { Utf8, Utf16, Latin1Utf16 };
-
 struct CanonOpts {
   std::optional<StringEncoding> string_encoding;
   std::optional<uint32_t> memory, realloc, post_return, callback;

@@ -144,6 +144,9 @@ class TypeStore {
 };
 
 constexpr uint32_t kFlatSaturate = 1024;
+
+// The canonical ABI's string-encoding option (Binary.md canonopt 0x00-0x02).
+enum class StringEncoding : uint8_t { Utf8, Utf16, Latin1Utf16 };
 // Deeper types are rejected, so that recursive walks stay within the stack.
 constexpr uint32_t kMaxTypeDepth = 1000;
 // Every resource type reachable from `t`.

@@ -45,6 +45,16 @@ else
   echo "conformance: $core not found, skipped"
 fi
 
+# Component Model reference tests (binary form; text forms are skipped).
+cm=$shared/cm-testsuite
+if [ -d "$cm" ]; then
+  for d in values resources linking binary validation async; do
+    run_wast "cm-testsuite $d" "cm-$d.expect" "" "$cm/$d"/*.json
+  done
+else
+  echo "conformance: $cm not found, skipped"
+fi
+
 # The official WASI test suite, preview1 (rust, c, assemblyscript).
 wasi=$shared/wasi-testsuite
 if [ -d "$wasi" ]; then
