@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "support/wasm_bytes.h"
 #include "base/error.h"
 #include "component/decoder.h"
 #include "component/names.h"
@@ -16,23 +17,7 @@ using namespace weft::component;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-Bytes leb(uint64_t v) {
-  Bytes out;
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(v ? b | 0x80 : b);
-  } while (v);
-  return out;
-}
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
+using namespace weft::test;
 
 // A type index in a valtype position: signed LEB (s33).
 Bytes type_index(uint32_t v) {
@@ -48,7 +33,6 @@ Bytes type_index(uint32_t v) {
   }
 }
 
-Bytes str(const std::string& s) { return cat({leb(s.size()), Bytes(s.begin(), s.end())}); }
 Bytes section(uint8_t id, const Bytes& content) { return cat({{id}, leb(content.size()), content}); }
 // A vec section: count, then the items.
 Bytes vec_section(uint8_t id, std::initializer_list<Bytes> items) {

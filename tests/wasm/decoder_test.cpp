@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/wasm_bytes.h"
 #include "base/error.h"
 #include "base/reader.h"
 #include "wasm/code_reader.h"
@@ -18,25 +19,7 @@ using namespace weft::wasm;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-Bytes leb(uint64_t v) {
-  Bytes out;
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(v ? b | 0x80 : b);
-  } while (v);
-  return out;
-}
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-Bytes str(const std::string& s) { return cat({leb(s.size()), Bytes(s.begin(), s.end())}); }
+using namespace weft::test;
 
 Bytes section(uint8_t id, const Bytes& content) { return cat({{id}, leb(content.size()), content}); }
 
