@@ -92,7 +92,10 @@ class Decoder {
       case kTag: tags(s); break;
       case kGlobal: globals(s); break;
       case kExport: exports(s); break;
-      case kStart: m_.start = s.u32(); break;
+      case kStart:
+        m_.start_offset = here(s);
+        m_.start = s.u32();
+        break;
       case kElement: elems(s); break;
       case kDataCount: m_.data_count = s.u32(); break;
       case kCode: code(s); break;
@@ -140,6 +143,7 @@ class Decoder {
     m_.types.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       size_t at = s.offset();
+      m_.type_offsets.push_back(here(s));
       // The form is an s7 (0x60 is -0x20), so an over-long one is malformed
       // as an integer first.
       if (s.sleb(7) != -0x20) throw_malformed(at, "malformed function type");
@@ -161,6 +165,8 @@ class Decoder {
     m_.imports.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       Import im;
+      uint32_t entry_at = here(s);
+      m_.import_offsets.push_back(entry_at);
       im.module = s.name();
       im.name = s.name();
       size_t at = s.offset();
@@ -169,27 +175,32 @@ class Decoder {
         case 0:
           im.func_type = s.u32();
           m_.funcs.push_back(im.func_type);
+          m_.func_offsets.push_back(entry_at);
           ++m_.num_imported_funcs;
           break;
         case 1:
           im.table = table_type(s);
           m_.tables.push_back(im.table);
+          m_.table_offsets.push_back(entry_at);
           ++m_.num_imported_tables;
           break;
         case 2:
           im.memory = MemoryType{limits(s, true)};
           m_.memories.push_back(im.memory);
+          m_.memory_offsets.push_back(entry_at);
           ++m_.num_imported_memories;
           break;
         case 3:
           im.global = global_type(s);
           m_.globals.push_back(Global{im.global, {}});
+          m_.global_offsets.push_back(entry_at);
           ++m_.num_imported_globals;
           break;
         case 4:
           if (!f_.exceptions) throw_malformed(at, "malformed import kind");
           im.tag = tag_type(s);
           m_.tags.push_back(im.tag);
+          m_.tag_offsets.push_back(entry_at);
           ++m_.num_imported_tags;
           break;
         default:
@@ -241,28 +252,41 @@ class Decoder {
   void functions(Reader& s) {
     uint32_t n = s.count(1);
     m_.funcs.reserve(m_.funcs.size() + n);
-    for (uint32_t i = 0; i < n; ++i) m_.funcs.push_back(s.u32());
+    for (uint32_t i = 0; i < n; ++i) {
+      m_.func_offsets.push_back(here(s));
+      m_.funcs.push_back(s.u32());
+    }
   }
 
   void tables(Reader& s) {
     uint32_t n = s.count(3);
-    for (uint32_t i = 0; i < n; ++i) m_.tables.push_back(table_type(s));
+    for (uint32_t i = 0; i < n; ++i) {
+      m_.table_offsets.push_back(here(s));
+      m_.tables.push_back(table_type(s));
+    }
   }
 
   void memories(Reader& s) {
     uint32_t n = s.count(2);
-    for (uint32_t i = 0; i < n; ++i) m_.memories.push_back(MemoryType{limits(s, true)});
+    for (uint32_t i = 0; i < n; ++i) {
+      m_.memory_offsets.push_back(here(s));
+      m_.memories.push_back(MemoryType{limits(s, true)});
+    }
   }
 
   void tags(Reader& s) {
     uint32_t n = s.count(2);
-    for (uint32_t i = 0; i < n; ++i) m_.tags.push_back(tag_type(s));
+    for (uint32_t i = 0; i < n; ++i) {
+      m_.tag_offsets.push_back(here(s));
+      m_.tags.push_back(tag_type(s));
+    }
   }
 
   void globals(Reader& s) {
     uint32_t n = s.count(3);  // type, mutability, end
     m_.globals.reserve(m_.globals.size() + n);
     for (uint32_t i = 0; i < n; ++i) {
+      m_.global_offsets.push_back(here(s));
       GlobalType t = global_type(s);
       m_.globals.push_back(Global{t, const_expr(s)});
     }
@@ -273,6 +297,7 @@ class Decoder {
     m_.exports.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       Export e;
+      m_.export_offsets.push_back(here(s));
       e.name = s.name();
       size_t at = s.offset();
       uint8_t kind = s.u8();
@@ -291,6 +316,7 @@ class Decoder {
     m_.elems.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       size_t at = s.offset();
+      m_.elem_offsets.push_back(here(s));
       uint32_t flags = s.u32();
       if (flags > 7) throw_malformed(at, "malformed elements segment kind");
       ElemSegment e;
@@ -343,6 +369,7 @@ class Decoder {
     m_.datas.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       size_t flags_at = s.offset();
+      m_.data_offsets.push_back(here(s));
       uint32_t flags = s.u32();
       DataSegment d;
       switch (flags) {
@@ -367,6 +394,9 @@ class Decoder {
       m_.datas.push_back(std::move(d));
     }
   }
+
+  // The current offset (modules are < 4 GiB, see decode_module).
+  static uint32_t here(const Reader& s) { return static_cast<uint32_t>(s.offset()); }
 
   // Walks instructions up to the `end` that closes the expression. Nested
   // blocks are followed so that a (non-constant) block inside still decodes

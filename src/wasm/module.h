@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 
 #include "wasm/features.h"
 #include "base/byte_buffer.h"
+#include "base/error.h"
 #include "wasm/types.h"
 
 namespace weft::wasm {
@@ -106,6 +108,22 @@ struct Module {
   uint32_t num_imported_globals = 0;
   uint32_t num_imported_tags = 0;
 
+  // File offset where each entry starts, parallel to the vectors above
+  // (imported functions/tables/memories/globals/tags name their import
+  // entry). Filled by the decoder; a Module built by hand may leave them
+  // empty, see entry_offset().
+  std::vector<uint32_t> type_offsets;
+  std::vector<uint32_t> import_offsets;
+  std::vector<uint32_t> func_offsets;
+  std::vector<uint32_t> table_offsets;
+  std::vector<uint32_t> memory_offsets;
+  std::vector<uint32_t> global_offsets;
+  std::vector<uint32_t> tag_offsets;
+  std::vector<uint32_t> export_offsets;
+  std::vector<uint32_t> elem_offsets;
+  std::vector<uint32_t> data_offsets;
+  std::optional<uint32_t> start_offset;  // of the start section's function index
+
   // From the "name" custom section (malformed name sections are ignored, as
   // the spec allows for custom sections).
   std::string module_name;
@@ -115,6 +133,10 @@ struct Module {
   std::span<const uint8_t> range(ByteRange r) const { return {bytes.data() + r.offset, r.size}; }
   // "name" from the name section, or "func[N]".
   std::string func_name(uint32_t func_index) const;
+  // offsets[i], or Error::npos when not recorded.
+  static size_t entry_offset(const std::vector<uint32_t>& offsets, size_t i) {
+    return i < offsets.size() ? offsets[i] : Error::npos;
+  }
 };
 
 }  // namespace weft::wasm

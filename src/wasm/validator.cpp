@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/reader.h"
@@ -806,74 +807,96 @@ class FunctionValidator {
 
 // What the module level of a smaller feature set forbids (the rest is found
 // by the decoder, or per instruction).
-void check_features(const Module& m, size_t at) {
+void check_features(const Module& m) {
   const Features& f = m.features;
   if (!f.multi_value)
-    for (const FuncType& t : m.types)
-      if (t.results.size() > 1) throw_invalid(at, "invalid result arity");
-  if (!f.multi_memory && m.memories.size() > 1) throw_invalid(at, "multiple memories");
-  if (!f.reference_types && m.tables.size() > 1) throw_invalid(at, "multiple tables");
+    for (size_t i = 0; i < m.types.size(); ++i)
+      if (m.types[i].results.size() > 1)
+        throw_invalid(Module::entry_offset(m.type_offsets, i), "invalid result arity");
+  if (!f.multi_memory && m.memories.size() > 1)
+    throw_invalid(Module::entry_offset(m.memory_offsets, 1), "multiple memories");
+  if (!f.reference_types && m.tables.size() > 1)
+    throw_invalid(Module::entry_offset(m.table_offsets, 1), "multiple tables");
   if (!f.mutable_globals) {
-    for (const Import& imp : m.imports)
+    for (size_t i = 0; i < m.imports.size(); ++i) {
+      const Import& imp = m.imports[i];
       if (imp.kind == ExternKind::Global && imp.global.mut)
-        throw_invalid(at, "mutable globals cannot be imported");
-    for (const Export& e : m.exports)
+        throw_invalid(Module::entry_offset(m.import_offsets, i), "mutable globals cannot be imported");
+    }
+    for (size_t i = 0; i < m.exports.size(); ++i) {
+      const Export& e = m.exports[i];
       if (e.kind == ExternKind::Global && e.index < m.globals.size() && m.globals[e.index].type.mut)
-        throw_invalid(at, "mutable globals cannot be exported");
+        throw_invalid(Module::entry_offset(m.export_offsets, i), "mutable globals cannot be exported");
+    }
   }
 }
 
 }  // namespace
 
+// Module-level errors name the offset where the offending entry starts (when
+// the decoder recorded it); constant expressions name their own instruction.
 void validate_module(const Module& m) {
-  // Only the body knows real offsets; module-level errors name none.
-  constexpr size_t at = Error::npos;
-  check_features(m, at);
-  for (uint32_t t : m.funcs)
-    if (t >= m.types.size()) throw_invalid(at, indexed("unknown type", t));
-  for (const Import& imp : m.imports) {
+  auto at = [](const std::vector<uint32_t>& offsets, size_t i) { return Module::entry_offset(offsets, i); };
+  check_features(m);
+  for (size_t i = 0; i < m.funcs.size(); ++i) {
+    uint32_t t = m.funcs[i];
+    if (t >= m.types.size()) throw_invalid(at(m.func_offsets, i), indexed("unknown type", t));
+  }
+  for (size_t i = 0; i < m.imports.size(); ++i) {
+    const Import& imp = m.imports[i];
+    size_t imp_at = at(m.import_offsets, i);
     switch (imp.kind) {
       case ExternKind::Func:
-        if (imp.func_type >= m.types.size()) throw_invalid(at, indexed("unknown type", imp.func_type));
+        if (imp.func_type >= m.types.size()) throw_invalid(imp_at, indexed("unknown type", imp.func_type));
         break;
-      case ExternKind::Table: check_table(imp.table, at); break;
-      case ExternKind::Memory: check_memory(imp.memory, at); break;
+      case ExternKind::Table: check_table(imp.table, imp_at); break;
+      case ExternKind::Memory: check_memory(imp.memory, imp_at); break;
       case ExternKind::Global: break;
-      case ExternKind::Tag: check_tag(m, imp.tag, at); break;
+      case ExternKind::Tag: check_tag(m, imp.tag, imp_at); break;
     }
   }
-  for (size_t i = m.num_imported_tables; i < m.tables.size(); ++i) check_table(m.tables[i], at);
-  for (size_t i = m.num_imported_memories; i < m.memories.size(); ++i) check_memory(m.memories[i], at);
-  for (size_t i = m.num_imported_tags; i < m.tags.size(); ++i) check_tag(m, m.tags[i], at);
+  for (size_t i = m.num_imported_tables; i < m.tables.size(); ++i)
+    check_table(m.tables[i], at(m.table_offsets, i));
+  for (size_t i = m.num_imported_memories; i < m.memories.size(); ++i)
+    check_memory(m.memories[i], at(m.memory_offsets, i));
+  for (size_t i = m.num_imported_tags; i < m.tags.size(); ++i) check_tag(m, m.tags[i], at(m.tag_offsets, i));
   for (size_t i = m.num_imported_globals; i < m.globals.size(); ++i)
     check_const_expr(m, m.globals[i].init, byte_of(m.globals[i].type.type));
 
-  for (const ElemSegment& seg : m.elems) {
+  for (size_t i = 0; i < m.elems.size(); ++i) {
+    const ElemSegment& seg = m.elems[i];
+    size_t seg_at = at(m.elem_offsets, i);
     if (seg.mode == ElemSegment::Mode::Active) {
-      if (seg.table >= m.tables.size()) throw_invalid(at, indexed("unknown table", seg.table));
+      if (seg.table >= m.tables.size()) throw_invalid(seg_at, indexed("unknown table", seg.table));
       const TableType& t = m.tables[seg.table];
       if (t.elem != seg.type) throw_invalid(seg.offset.offset, "type mismatch");
       check_const_expr(m, seg.offset, addr_type(t.limits));
     }
     for (uint32_t f : seg.func_indices)
-      if (f >= m.funcs.size()) throw_invalid(at, indexed("unknown function", f));
+      if (f >= m.funcs.size()) throw_invalid(seg_at, indexed("unknown function", f));
     for (ConstExpr e : seg.exprs) check_const_expr(m, e, byte_of(seg.type));
   }
-  for (const DataSegment& seg : m.datas) {
+  for (size_t i = 0; i < m.datas.size(); ++i) {
+    const DataSegment& seg = m.datas[i];
     if (seg.mode != DataSegment::Mode::Active) continue;
-    if (seg.memory >= m.memories.size()) throw_invalid(at, indexed("unknown memory", seg.memory));
+    if (seg.memory >= m.memories.size())
+      throw_invalid(at(m.data_offsets, i), indexed("unknown memory", seg.memory));
     check_const_expr(m, seg.offset, addr_type(m.memories[seg.memory].limits));
   }
 
   if (m.start) {
-    if (*m.start >= m.funcs.size()) throw_invalid(at, indexed("unknown function", *m.start));
+    size_t start_at = m.start_offset ? *m.start_offset : Error::npos;
+    if (*m.start >= m.funcs.size()) throw_invalid(start_at, indexed("unknown function", *m.start));
     const FuncType& ft = m.func_type(*m.start);
-    if (!ft.params.empty() || !ft.results.empty()) throw_invalid(at, "start function");
+    if (!ft.params.empty() || !ft.results.empty()) throw_invalid(start_at, "start function");
   }
 
-  std::vector<std::string_view> names;
+  // (name, export index), to report the first export whose name repeats an
+  // earlier one.
+  std::vector<std::pair<std::string_view, size_t>> names;
   names.reserve(m.exports.size());
-  for (const Export& e : m.exports) {
+  for (size_t i = 0; i < m.exports.size(); ++i) {
+    const Export& e = m.exports[i];
     size_t count = 0;
     const char* what = "";
     switch (e.kind) {
@@ -883,12 +906,14 @@ void validate_module(const Module& m) {
       case ExternKind::Global: count = m.globals.size(), what = "unknown global"; break;
       case ExternKind::Tag: count = m.tags.size(), what = "unknown tag"; break;
     }
-    if (e.index >= count) throw_invalid(at, indexed(what, e.index));
-    names.push_back(e.name);
+    if (e.index >= count) throw_invalid(at(m.export_offsets, i), indexed(what, e.index));
+    names.emplace_back(e.name, i);
   }
   std::sort(names.begin(), names.end());
-  if (std::adjacent_find(names.begin(), names.end()) != names.end())
-    throw_invalid(at, "duplicate export name");
+  size_t dup = m.exports.size();
+  for (size_t k = 1; k < names.size(); ++k)
+    if (names[k].first == names[k - 1].first) dup = std::min(dup, names[k].second);
+  if (dup < m.exports.size()) throw_invalid(at(m.export_offsets, dup), "duplicate export name");
 }
 
 void validate_function(const Module& m, uint32_t defined_index) {

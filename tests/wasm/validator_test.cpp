@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "support/wasm_bytes.h"
 #include "base/error.h"
+#include "wasm/decoder.h"
 #include "wasm/validator.h"
 
 using namespace weft::wasm;
@@ -434,5 +436,83 @@ TEST_CASE("a disabled proposal's modules are invalid or malformed", "[validator]
     c.build(off);
     off.m.features.*c.off = false;
     CHECK(check(off.m, c.kind) == c.message);
+  }
+}
+
+namespace {
+
+using weft::test::Bytes;
+using weft::test::cat;
+using weft::test::leb;
+using weft::test::str;
+
+const Bytes kHeader = {0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00};
+
+Bytes section(uint8_t id, const Bytes& content) { return cat({{id}, leb(content.size()), content}); }
+
+// The offset of a validation error in the decoded `bytes` (npos if valid).
+size_t invalid_offset(const Bytes& bytes, const std::string& message) {
+  auto m = decode_module(bytes);
+  try {
+    validate(*m, true);
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()) == message);
+    CHECK(static_cast<int>(e.kind()) == static_cast<int>(ErrorKind::Invalid));
+    return e.offset();
+  }
+  FAIL("valid: " << message);
+  return Error::npos;
+}
+
+}  // namespace
+
+TEST_CASE("module-level errors name the offending entry's offset", "[validator]") {
+  // () -> (), one function of that type with an empty body.
+  Bytes types = section(1, {0x01, 0x60, 0x00, 0x00});
+  Bytes funcs = section(3, {0x01, 0x00});
+  Bytes code = section(10, {0x01, 0x02, 0x00, 0x0b});
+
+  SECTION("duplicate export name: the second entry") {
+    Bytes first = cat({str("a"), {0x00, 0x00}});
+    Bytes second = cat({str("a"), {0x00, 0x00}});
+    Bytes prefix = cat({kHeader, types, funcs});
+    Bytes exports = section(7, cat({{0x02}, first, second}));
+    size_t expected = prefix.size() + 2 + 1 + first.size();  // id, size, count, first entry
+    CHECK(invalid_offset(cat({prefix, exports, code}), "duplicate export name") == expected);
+  }
+  SECTION("unknown index in an export") {
+    Bytes prefix = cat({kHeader, types, funcs});
+    Bytes exports = section(7, cat({{0x01}, str("f"), {0x00, 0x05}}));
+    CHECK(invalid_offset(cat({prefix, exports, code}), "unknown function 5") == prefix.size() + 3);
+  }
+  SECTION("memory limits: the memory's entry") {
+    Bytes prefix = cat({kHeader, types, funcs});
+    Bytes memory = section(5, {0x01, 0x01, 0x02, 0x01});  // min 2, max 1
+    CHECK(invalid_offset(cat({prefix, memory, code}), "size minimum must not be greater than maximum") ==
+          prefix.size() + 3);
+  }
+  SECTION("imported memory limits: the import entry") {
+    Bytes import = cat({str("m"), str("mem"), {0x02, 0x00}, leb(65537)});
+    Bytes imports = section(2, cat({{0x01}, import}));
+    CHECK(invalid_offset(cat({kHeader, imports}), "memory size must be at most 65536 pages (4GiB)") ==
+          kHeader.size() + 3);
+  }
+  SECTION("start function") {
+    Bytes one_param = section(1, {0x01, 0x60, 0x01, 0x7f, 0x00});
+    Bytes prefix = cat({kHeader, one_param, funcs});
+    Bytes start = section(8, {0x00});
+    CHECK(invalid_offset(cat({prefix, start, code}), "start function") == prefix.size() + 2);
+  }
+  SECTION("hand-built modules have no offsets") {
+    TestModule t;
+    t.m.exports.push_back({"a", ExternKind::Func, 0});
+    t.m.exports.push_back({"a", ExternKind::Func, 0});
+    t.func(t.type({}, {}), {});
+    try {
+      validate(t.m, true);
+      FAIL("valid");
+    } catch (const Error& e) {
+      CHECK(e.offset() == Error::npos);
+    }
   }
 }
