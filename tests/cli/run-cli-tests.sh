@@ -113,7 +113,7 @@ check "all calls checked before any runs" 1 "" "error: 'add' takes 2 arguments, 
 
 # --- -W: the wasm feature set
 check "-W with features on" 0 "5" "" "$weft" run -W multi-value=y,simd --invoke 'add(2, 3)' "$arith"
-check "-W turns a feature off" 1 "" "error: $arith: invalid result arity" \
+check "-W turns a feature off" 1 "" "error: $arith: invalid result arity (at byte 0x2d)" \
   "$weft" run -W threads=n -W multi-value=n --invoke 'add(2, 3)' "$arith"
 check "-W unknown feature" 1 "" "error: -W: unknown wasm feature 'gc2'" \
   "$weft" run -W gc2 --invoke 'add(2, 3)' "$arith"
