@@ -136,6 +136,17 @@ inline uint64_t load64(const Word* pc, uint32_t k) {
 // An address operand of a memory or table with 32- or 64-bit indices.
 inline uint64_t index_of(bool is64, uint64_t slot) { return is64 ? slot : static_cast<uint32_t>(slot); }
 
+// call_indirect / return_call_indirect: the entry at `slot` must exist, be
+// set, and have the expected signature.
+inline Function* indirect_callee(Table* t, uint64_t slot, uint32_t sig) {
+  uint64_t i = index_of(t->type.limits.is64, slot);
+  if (i >= t->elems.size()) trap(TrapKind::UndefinedElement);
+  auto* callee = reinterpret_cast<Function*>(t->elems[i]);
+  if (!callee) trap(TrapKind::UninitializedElement);
+  if (callee->sig != sig) trap(TrapKind::IndirectCallTypeMismatch);
+  return callee;
+}
+
 // The address of a `size`-byte access to m at addr + offset, or a trap.
 inline uint8_t* checked_address(Memory* m, uint64_t addr_slot, uint64_t offset, uint64_t size) {
   uint64_t a = index_of(m->type().limits.is64, addr_slot);
@@ -345,12 +356,7 @@ L_Call:
   ret = pc + instr_words(3);
   goto do_call;
 L_CallIndirect: {
-  Table* t = P(Table*, 0);
-  u64 i = index_of(t->type.limits.is64, fp[O(3)]);
-  if (i >= t->elems.size()) trap(TrapKind::UndefinedElement);
-  callee = reinterpret_cast<Function*>(t->elems[i]);
-  if (!callee) trap(TrapKind::UninitializedElement);
-  if (callee->sig != O(2)) trap(TrapKind::IndirectCallTypeMismatch);
+  callee = indirect_callee(P(Table*, 0), fp[O(3)], O(2));
   nfp = fp + O(4);
   ret = pc + instr_words(5);
   goto do_call;
@@ -396,12 +402,7 @@ L_ReturnCall:
   std::memmove(fp, fp + O(2), O(3) * sizeof(uint64_t));
   goto do_tail_call;
 L_ReturnCallIndirect: {
-  Table* t = P(Table*, 0);
-  u64 i = index_of(t->type.limits.is64, fp[O(3)]);
-  if (i >= t->elems.size()) trap(TrapKind::UndefinedElement);
-  callee = reinterpret_cast<Function*>(t->elems[i]);
-  if (!callee) trap(TrapKind::UninitializedElement);
-  if (callee->sig != O(2)) trap(TrapKind::IndirectCallTypeMismatch);
+  callee = indirect_callee(P(Table*, 0), fp[O(3)], O(2));
   std::memmove(fp, fp + O(4), O(5) * sizeof(uint64_t));
   goto do_tail_call;
 }
