@@ -129,7 +129,14 @@ component::Val json_to_val(const json& j, const component::Type* t) {
       v.str = x.get<std::string>();
       break;
     case TypeKind::List:
-      for (const json& e : x) v.items.push_back(json_to_val(e, t->a));
+      for (const json& e : x) {
+        component::Val elem = json_to_val(e, t->a);
+        if (component::holds_bytes(t)) {
+          v.str += static_cast<char>(elem.bits);
+        } else {
+          v.items.push_back(std::move(elem));
+        }
+      }
       break;
     case TypeKind::Tuple:
       if (x.size() != t->elems.size()) failure("tuple arity differs from " + component::to_string(t));
@@ -215,6 +222,17 @@ bool val_matches(const component::Val& v, const json& j) {
     case TypeKind::String:
       return v.str == x.get<std::string>();
     case TypeKind::List:
+      if (component::holds_bytes(t)) {
+        if (!x.is_array() || x.size() != v.str.size()) return false;
+        component::Val byte;
+        byte.type = t->a;
+        for (size_t i = 0; i < x.size(); ++i) {
+          byte.bits = static_cast<uint8_t>(v.str[i]);
+          if (!val_matches(byte, x[i])) return false;
+        }
+        return true;
+      }
+      [[fallthrough]];
     case TypeKind::Tuple:
       if (!x.is_array() || x.size() != v.items.size()) return false;
       for (size_t i = 0; i < x.size(); ++i)

@@ -19,11 +19,6 @@ namespace {
 constexpr uint32_t CANONICAL_FLOAT32_NAN = 0x7fc00000;
 constexpr uint64_t CANONICAL_FLOAT64_NAN = 0x7ff8000000000000;
 
-[[noreturn]] void trap(std::string detail) { throw Trap(TrapKind::Host, std::move(detail)); }
-void trap_if(bool cond, const char* detail) {
-  if (cond) trap(detail);
-}
-
 uint64_t align_to(uint64_t ptr, uint32_t alignment) { return (ptr + alignment - 1) / alignment * alignment; }
 
 uint32_t flags_words(uint32_t labels) { return (labels + 31) / 32; }
@@ -147,6 +142,7 @@ const Layout* Layouts::build(const Type* t, bool memory64) {
         elem = tuple({of(t->a, memory64), of(t->b, memory64)});
       } else {
         elem = of(t->a, memory64);
+        l.bytes = holds_bytes(t);
       }
       l.children = {elem};
       l.length = t->length;
@@ -303,7 +299,7 @@ uint64_t LiftLowerContext::reallocate(uint64_t old_ptr, uint64_t old_size, uint3
 }
 
 uint64_t CoreValueIter::next() {
-  if (i_ == slots_.size()) throw Trap(TrapKind::Host, "canonical ABI: too few core values");
+  if (i_ == slots_.size()) trap("canonical ABI: too few core values");
   return slots_[i_++];
 }
 
@@ -405,6 +401,10 @@ void append_list_elem(Val& list, Val&& e, bool map) {
 }
 
 void load_list_from_valid_range(LiftLowerContext& cx, uint64_t ptr, uint64_t length, const Layout& list, Val& v) {
+  if (list.bytes) {
+    v.str.assign(reinterpret_cast<const char*>(cx.opts.memory->data() + ptr), length);
+    return;
+  }
   const Layout& elem = *list.children[0];
   v.items.reserve(list.map ? 2 * length : length);
   for (uint64_t i = 0; i < length; ++i) append_list_elem(v, load(cx, ptr + i * elem.size, elem), list.map);
@@ -569,6 +569,10 @@ std::pair<uint64_t, uint64_t> store_string_into_range(LiftLowerContext& cx, cons
 }
 
 uint64_t list_length(const Val& v, const Layout& list) {
+  if (list.bytes) {
+    trap_if(!v.items.empty(), "canonical ABI: a list<u8> value keeps its bytes in str, not in items");
+    return v.str.size();
+  }
   if (!list.map) return v.items.size();
   trap_if(v.items.size() % 2 != 0, "canonical ABI: map value with a key but no value");
   return v.items.size() / 2;
@@ -576,12 +580,20 @@ uint64_t list_length(const Val& v, const Layout& list) {
 
 void store_fields(LiftLowerContext& cx, std::span<const Val> items, const Layout& t, uint64_t ptr);
 
-void store_list_elem(LiftLowerContext& cx, const Val& list, uint64_t i, const Layout& t, uint64_t ptr) {
+// The first `length` elements of `list`, from `ptr` on (in bounds).
+void store_list_elems(LiftLowerContext& cx, const Val& list, const Layout& t, uint64_t length, uint64_t ptr) {
+  if (t.bytes) {
+    if (length) std::memcpy(cx.opts.memory->data() + ptr, list.str.data(), length);
+    return;
+  }
   const Layout& elem = *t.children[0];
-  if (t.map) {
-    store_fields(cx, std::span<const Val>(list.items).subspan(2 * i, 2), elem, ptr);
-  } else {
-    store(cx, list.items[i], elem, ptr);
+  for (uint64_t i = 0; i < length; ++i) {
+    uint64_t at = ptr + i * elem.size;
+    if (t.map) {
+      store_fields(cx, std::span<const Val>(list.items).subspan(2 * i, 2), elem, at);
+    } else {
+      store(cx, list.items[i], elem, at);
+    }
   }
 }
 
@@ -591,7 +603,7 @@ std::pair<uint64_t, uint64_t> store_list_into_range(LiftLowerContext& cx, const 
   uint64_t length = list_length(v, t);
   trap_if(elem.size && length > MAX_LIST_BYTE_LENGTH / elem.size, "list length overflow");
   uint64_t ptr = cx.allocate(elem.align, length * elem.size);
-  for (uint64_t i = 0; i < length; ++i) store_list_elem(cx, v, i, t, ptr + i * elem.size);
+  store_list_elems(cx, v, t, length, ptr);
   return {ptr, length};
 }
 
@@ -632,7 +644,7 @@ void store(LiftLowerContext& cx, const Val& v, const Layout& t, uint64_t ptr) {
     case Shape::List:
       if (t.length) {
         trap_if(list_length(v, t) != t.length, "canonical ABI: fixed-size list of the wrong length");
-        for (uint64_t i = 0; i < t.length; ++i) store_list_elem(cx, v, i, t, ptr + i * t.children[0]->size);
+        store_list_elems(cx, v, t, t.length, ptr);
       } else {
         auto [begin, length] = store_list_into_range(cx, v, t);
         uint32_t ps = ptr_size(cx);
@@ -690,7 +702,10 @@ Val lift_flat(LiftLowerContext& cx, CoreValueIter& vi, const Layout& t) {
       break;
     }
     case Shape::List:
-      if (t.length) {
+      if (t.length && t.bytes) {
+        v.str.reserve(t.length);
+        for (uint32_t i = 0; i < t.length; ++i) v.str += static_cast<char>(i32());
+      } else if (t.length) {
         for (uint32_t i = 0; i < t.length; ++i) append_list_elem(v, lift_flat(cx, vi, *t.children[0]), t.map);
       } else {
         uint64_t p = ptr();
@@ -765,7 +780,9 @@ void lower_flat(LiftLowerContext& cx, const Val& v, const Layout& t, std::vector
       if (t.length) {
         trap_if(list_length(v, t) != t.length, "canonical ABI: fixed-size list of the wrong length");
         for (uint32_t i = 0; i < t.length; ++i) {
-          if (t.map) {
+          if (t.bytes) {
+            out.push_back(static_cast<uint8_t>(v.str[i]));
+          } else if (t.map) {
             lower_flat_fields(cx, std::span<const Val>(v.items).subspan(2 * i, 2), *t.children[0], out);
           } else {
             lower_flat(cx, v.items[i], *t.children[0], out);

@@ -10,15 +10,25 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "component/types.h"
 #include "component/value.h"
 #include "engine/store.h"
+#include "engine/trap.h"
 #include "wasm/types.h"
 
 namespace weft::component {
+
+// The spec's `trap()` / `trap_if()`: a Component Model rule was broken.
+[[noreturn]] inline void trap(std::string detail) {
+  throw engine::Trap(engine::TrapKind::Component, std::move(detail));
+}
+inline void trap_if(bool cond, const char* detail) {
+  if (cond) trap(detail);
+}
 
 constexpr uint32_t MAX_FLAT_PARAMS = 16;
 constexpr uint32_t MAX_FLAT_RESULTS = 1;
@@ -53,6 +63,7 @@ struct Layout {
   uint32_t length = 0;            // List: fixed length (0 = variable)
   uint32_t label_count = 0;       // Flags
   bool map = false;               // List: a map, element is the entry tuple
+  bool bytes = false;             // List: list<u8>, its Val holds the bytes in str
 };
 
 // Layouts of the types of one component, built on first use and kept:

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "base/error.h"
+#include "component/canonical.h"
 #include "component/decoder.h"
 
 namespace weft::component {
@@ -305,7 +306,8 @@ class Instantiator {
         return;
       }
       default:
-        unsupported(std::string("canon ") + to_string(c.kind));
+        sc_.core_funcs.push_back(rt_.canon_builtin(sc_.inst, c, opt_valtype(c.result)));
+        return;
     }
   }
 
@@ -338,7 +340,7 @@ uint32_t HandleTable::add(const ResourceHandle& h) {
     array_[i] = h;
   } else {
     i = static_cast<uint32_t>(array_.size());
-    if (i > MAX_LENGTH) throw engine::Trap(engine::TrapKind::Host, "handle table is full");
+    if (i > MAX_LENGTH) trap("handle table is full");
     array_.push_back(h);
   }
   return i;
@@ -346,7 +348,7 @@ uint32_t HandleTable::add(const ResourceHandle& h) {
 
 ResourceHandle& HandleTable::get(uint32_t i) {
   if (i >= array_.size() || !array_[i])
-    throw engine::Trap(engine::TrapKind::Host, "unknown handle index " + std::to_string(i));
+    trap("unknown handle index " + std::to_string(i));
   return *array_[i];
 }
 
@@ -373,6 +375,13 @@ ComponentScope* Runtime::new_scope(ComponentScope* parent, ComponentInstance* in
   sc->inst = inst;
   scopes_.push_back(sc);
   return sc.get();
+}
+
+ComponentInstance* Runtime::instantiate(const Component& component, const Type* type, const Host& host) {
+  RtExports args = link(type, host);
+  ComponentScope* root = new_scope(nullptr, new_instance());
+  Instantiator(*this, *root).run(component, args);
+  return root->inst;
 }
 
 ComponentInstance* Runtime::instantiate(const Component& component) {

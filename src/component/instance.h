@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "component/host.h"
 #include "component/types.h"
 #include "component/value.h"
 #include "engine/store.h"
@@ -22,6 +23,7 @@
 namespace weft::component {
 
 struct Component;
+struct Canon;
 struct CanonPlan;
 class Layouts;
 struct ComponentInstance;
@@ -52,16 +54,18 @@ class HandleTable {
 // A resource type at runtime: each instantiation of its definition makes a
 // fresh one.
 struct ResourceType {
-  ComponentInstance* impl = nullptr;  // the instance that defined it
+  ComponentInstance* impl = nullptr;  // the instance that defined it; null for the host
   engine::Function* dtor = nullptr;
 };
 
-// A `canon lift`ed function.
+// A `canon lift`ed function, or a host function a component imports
+// (`host` set, no instance, core function or plan).
 struct ComponentFunc {
   const Type* type = nullptr;
   ComponentInstance* instance = nullptr;
   engine::Function* core = nullptr;
   std::shared_ptr<const CanonPlan> plan;
+  const HostFunction* host = nullptr;
 };
 
 struct RtItem;
@@ -79,8 +83,10 @@ struct RtItem {
 };
 
 struct ComponentInstance {
+  static constexpr uint32_t MAX_BACKPRESSURE = uint32_t{1} << 16;  // exclusive
   bool may_leave = true;
   bool may_enter = true;  // false once a trap has poisoned the instance
+  uint32_t backpressure = 0;  // backpressure.inc/dec
   HandleTable handles;
   RtExports exports;
 };
@@ -96,6 +102,13 @@ struct RtOptions {
 
 enum class ResourceBuiltin : uint8_t { New, Drop, Rep };
 
+// definitions.py Thread, as much of it as a synchronous call needs: each
+// call of a lifted function is a task running on a new thread, whose
+// context.get/set storage starts at 0 and lasts through post-return.
+struct GuestThread {
+  uint32_t storage[2] = {0, 0};
+};
+
 // The instances of one root component and everything they own; lives no
 // longer than the store it was instantiated in.
 class Runtime {
@@ -105,9 +118,12 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  // Instantiates a validated root component without imports. Throws Error
-  // (Unlinkable) for definitions this runtime does not support yet, and
-  // engine::Trap when a core start function traps.
+  // Instantiates a validated root component of type `type` (ComponentInfo),
+  // its imports served by `host`. Throws Error(Unlinkable) naming every
+  // import the host does not provide, or a definition this runtime does not
+  // support yet, and engine::Trap when a core start function traps.
+  ComponentInstance* instantiate(const Component& component, const Type* type, const Host& host);
+  // A root component without imports.
   ComponentInstance* instantiate(const Component& component);
 
   // Calls an exported function as the host (canon_lift with a host caller):
@@ -119,6 +135,9 @@ class Runtime {
   engine::Function* lower(ComponentInstance* caller, ComponentFunc* callee, const RtOptions& opts);
   engine::Function* resource_builtin(ComponentInstance* inst, ResourceBuiltin which, const Type* rt);
   const Type* define_resource(ComponentInstance* inst, engine::Function* dtor);
+  // Every other canon built-in (builtins.cpp); `result` is task.return's
+  // result type. Those that need the async runtime trap when called.
+  engine::Function* canon_builtin(ComponentInstance* inst, const Canon& c, const Type* result);
 
   engine::Store& store() { return store_; }
   TypeStore& types() { return *types_; }
@@ -129,15 +148,32 @@ class Runtime {
  private:
   friend class InstanceHooks;
   std::vector<Val> call_from(ComponentInstance* caller, ComponentFunc& f, std::span<const Val> args);
+  // Makes a new thread current for a lifted call (call_from) until it ends.
+  class ThreadScope {
+   public:
+    explicit ThreadScope(Runtime& rt);
+    ~ThreadScope();
+    ThreadScope(const ThreadScope&) = delete;
+    ThreadScope& operator=(const ThreadScope&) = delete;
+
+   private:
+    Runtime& rt_;
+  };
+  std::vector<Val> call_host(ComponentFunc& f, std::span<const Val> args);
+  // The root's import arguments from `host` (link.cpp).
+  RtExports link(const Type* component_type, const Host& host);
+  const Type* host_resource_type(const HostResource& r);
 
   engine::Store& store_;
   std::shared_ptr<TypeStore> types_;
   std::unique_ptr<Layouts> layouts_;
   std::map<const Type*, ResourceType> resources_;
+  std::map<const HostResource*, const Type*> host_resources_;
   std::vector<std::unique_ptr<ComponentInstance>> instances_;
   std::vector<std::unique_ptr<ComponentFunc>> funcs_;
   std::vector<std::unique_ptr<RtExports>> exports_;
   std::vector<std::shared_ptr<ComponentScope>> scopes_;  // kept: nested components close over them
+  std::vector<GuestThread> threads_;  // the current thread last
 };
 
 }  // namespace weft::component

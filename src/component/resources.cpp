@@ -12,11 +12,6 @@ namespace weft::component {
 
 namespace {
 
-[[noreturn]] void trap(std::string detail) { throw engine::Trap(engine::TrapKind::Host, std::move(detail)); }
-void trap_if(bool cond, const char* detail) {
-  if (cond) trap(detail);
-}
-
 uint64_t slot_of(const engine::Value& v) {
   switch (v.type) {
     case wasm::ValType::I32:
@@ -132,9 +127,11 @@ ComponentFunc* Runtime::lift(ComponentInstance* inst, const Type* ft, engine::Fu
 // canon_lift, synchronous: lower the arguments into the callee, run it,
 // lift its results, post-return, and check that it dropped every borrow.
 std::vector<Val> Runtime::call_from(ComponentInstance* caller, ComponentFunc& f, std::span<const Val> args) {
+  if (f.host) return call_host(f, args);
   ComponentInstance* inst = f.instance;
   trap_if(!inst->may_enter || inst == caller, "cannot enter component instance");
   const CanonPlan& plan = *f.plan;
+  ThreadScope thread(*this);  // the call's task, through post-return
   InstanceHooks hooks(*this, inst);
   LiftLowerContext cx{plan.opts, store_, &hooks};
   std::vector<Val> results;
@@ -155,6 +152,17 @@ std::vector<Val> Runtime::call_from(ComponentInstance* caller, ComponentFunc& f,
   } catch (const engine::Trap&) {
     inst->may_enter = false;
     throw;
+  }
+  return results;
+}
+
+std::vector<Val> Runtime::call_host(ComponentFunc& f, std::span<const Val> args) {
+  HostCall call{*this, f.type, args, std::nullopt};
+  (*f.host)(call);
+  std::vector<Val> results;
+  if (f.type->a) {
+    trap_if(!call.result || call.result->type != f.type->a, "host function returned a value of another type");
+    results.push_back(std::move(*call.result));
   }
   return results;
 }
@@ -192,6 +200,7 @@ engine::Function* Runtime::resource_builtin(ComponentInstance* inst, ResourceBui
     case ResourceBuiltin::New:
       return store_.create_host_function(
           {{ValType::I32}, {ValType::I32}}, "resource.new", [inst, rt](engine::HostCall& call) {
+            trap_if(!inst->may_leave, "cannot leave component instance");
             call.set_i32(0, inst->handles.add({rt, call.i32(0), true, 0, nullptr}));
           });
     case ResourceBuiltin::Rep:
@@ -206,6 +215,7 @@ engine::Function* Runtime::resource_builtin(ComponentInstance* inst, ResourceBui
   }
   return store_.create_host_function(
       {{ValType::I32}, {}}, "resource.drop", [this, inst, rt](engine::HostCall& call) {
+        trap_if(!inst->may_leave, "cannot leave component instance");
         ResourceHandle h = inst->handles.remove(call.i32(0));
         check_type(h, rt, call.i32(0));
         if (!h.own) {
@@ -215,7 +225,7 @@ engine::Function* Runtime::resource_builtin(ComponentInstance* inst, ResourceBui
         trap_if(h.num_lends != 0, "cannot remove owned resource while borrowed");
         const ResourceType& r = resources_.at(rt);
         if (!r.dtor) return;
-        trap_if(r.impl != inst && !r.impl->may_enter, "cannot enter component instance");
+        trap_if(r.impl && r.impl != inst && !r.impl->may_enter, "cannot enter component instance");
         engine::Value arg = engine::Value::make_i32(h.rep);
         store_.call(r.dtor, std::span<const engine::Value>(&arg, 1));
       });

@@ -20,11 +20,11 @@ struct Val {
   uint64_t bits = 0;
   // F32 / F64 (NaNs are canonicalized on lift, as the canonical ABI says).
   double f64 = 0;
-  // String (UTF-8, valid).
+  // String (UTF-8, valid); the bytes of a list<u8> (see holds_bytes).
   std::string str;
-  // List elements, Record fields, Tuple elements; the payload of a Variant
-  // case, Option some, Result ok/err (empty when the case has none); Map
-  // keys and values alternating (k0, v0, k1, v1, ...).
+  // List elements (but not list<u8>'s), Record fields, Tuple elements; the
+  // payload of a Variant case, Option some, Result ok/err (empty when the
+  // case has none); Map keys and values alternating (k0, v0, k1, v1, ...).
   std::vector<Val> items;
   // Variant / Enum case index; Option: 0 none, 1 some; Result: 0 ok, 1 err.
   uint32_t case_index = 0;
@@ -34,5 +34,10 @@ struct Val {
   TypeKind kind() const { return type->kind; }
   float f32() const { return static_cast<float>(f64); }
 };
+
+// A list<u8> (also fixed-length) keeps its bytes in Val::str, `items`
+// empty: byte buffers (stream reads and writes, file contents) lift and
+// lower with one copy instead of one Val per byte.
+inline bool holds_bytes(const Type* t) { return t->kind == TypeKind::List && t->a->kind == TypeKind::U8; }
 
 }  // namespace weft::component

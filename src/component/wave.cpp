@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <string_view>
 
 #include "base/error.h"
 #include "base/utf8.h"
@@ -298,10 +299,19 @@ class Parser {
       case TypeKind::List: {
         Token open = next();
         if (open.kind != Tok::LBracket) expected(t, open);
-        Token close = sequence(Tok::RBracket, [&] { v.items.push_back(value(t->a)); });
-        if (t->length && v.items.size() != t->length)
+        size_t n = 0;
+        Token close = sequence(Tok::RBracket, [&] {
+          Val e = value(t->a);
+          if (holds_bytes(t)) {
+            v.str += static_cast<char>(e.bits);
+          } else {
+            v.items.push_back(std::move(e));
+          }
+          ++n;
+        });
+        if (t->length && n != t->length)
           fail(close.begin, "expected " + std::to_string(t->length) + " elements for " + describe(t),
-               "found " + std::to_string(v.items.size()));
+               "found " + std::to_string(n));
         break;
       }
       case TypeKind::Tuple: {
@@ -783,6 +793,15 @@ void print_list(std::string& out, std::span<const Val> items, char open, char cl
   out += close;
 }
 
+void print_bytes(std::string& out, std::string_view bytes) {
+  out += '[';
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(static_cast<uint8_t>(bytes[i]));
+  }
+  out += ']';
+}
+
 void print(std::string& out, const Val& v) {
   const Type* t = v.type;
   switch (t->kind) {
@@ -807,7 +826,13 @@ void print(std::string& out, const Val& v) {
       for (size_t i = 0; i < v.str.size();) print_char(out, next_code_point(v.str, i));
       out += '"';
       break;
-    case TypeKind::List: print_list(out, v.items, '[', ']'); break;
+    case TypeKind::List:
+      if (holds_bytes(t)) {
+        print_bytes(out, v.str);
+      } else {
+        print_list(out, v.items, '[', ']');
+      }
+      break;
     case TypeKind::Tuple: print_list(out, v.items, '(', ')'); break;
     case TypeKind::Record: {
       out += '{';

@@ -22,6 +22,7 @@ const char* trap_message(TrapKind kind) {
     case TrapKind::Interrupted: return "interrupted";
     case TrapKind::OutOfMemory: return "out of memory";
     case TrapKind::Host: return "host error";
+    case TrapKind::Component: return "component model";
   }
   return "unknown trap";
 }

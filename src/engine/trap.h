@@ -29,6 +29,7 @@ enum class TrapKind : uint8_t {
   Interrupted,            // --timeout
   OutOfMemory,            // host could not allocate (e.g. data segment)
   Host,                   // raised by a host function
+  Component,              // a Component Model rule broken (canonical ABI, handles, may-leave)
 };
 
 // The spec interpreter's text for each kind ("integer divide by zero", ...).

@@ -228,6 +228,10 @@ std::string show(const Val& v) {
       s += std::to_string(v.bits);
       s += '#';
       s += std::to_string(v.case_index);
+      for (char c : v.str) {  // list<u8>
+        s += ' ';
+        s += std::to_string(static_cast<uint8_t>(c));
+      }
       for (const Val& i : v.items) {
         s += ' ';
         s += show(i);
@@ -432,6 +436,36 @@ TEST_CASE("canonical ABI: round trips through guest memory", "[component][canoni
     auto m = T.map(string, p(TypeKind::U8));
     round_trip(g, agg(m, {str(string, "k1"), num(p(TypeKind::U8), 1), str(string, "k2"), num(p(TypeKind::U8), 2)}));
   }
+  SECTION("list<u8> as bytes") {
+    auto u8 = p(TypeKind::U8);
+    auto bytes = T.list(u8);
+    round_trip(g, str(bytes, ""));
+    round_trip(g, str(bytes, std::string("\x00\xff\x7f abc", 7)));
+    round_trip(g, str(T.list(u8, 3), "\x01\x80\xff"));
+    round_trip(g, agg(T.record({bytes, u8, T.list(u8, 1)}),
+                      {str(bytes, "xyz"), num(u8, 5), str(T.list(u8, 1), "q")}));
+    round_trip(g, agg(T.list(bytes), {str(bytes, "a"), str(bytes, ""), str(bytes, "bc")}));
+
+    // 4 KiB lowers with one copy into the guest and lifts back without per-byte Vals.
+    std::string data(4096, '\0');
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+    Layouts layouts;
+    LiftLowerContext cx = g.cx();
+    std::vector<uint64_t> flat;
+    lower_flat(cx, str(bytes, data), *layouts.of(bytes), flat);
+    REQUIRE(flat.size() == 2);
+    CHECK(flat[1] == 4096);
+    CHECK(std::memcmp(g.mem() + flat[0], data.data(), data.size()) == 0);
+    Val back = lift_one(g, bytes, flat);
+    CHECK(back.items.empty());
+    CHECK(back.str == data);
+
+    // A fixed-length list<u8> flattens to one i32 per byte.
+    flat.clear();
+    lower_flat(cx, str(T.list(u8, 2), "\x05\xfa"), *layouts.of(T.list(u8, 2)), flat);
+    CHECK(flat == std::vector<uint64_t>{5, 250});
+    CHECK(lift_one(g, T.list(u8, 2), {0x105, 0xfa}).str == "\x05\xfa");  // an i32 slot keeps its low byte
+  }
   SECTION("records, variants, flags") {
     auto u8 = p(TypeKind::U8), u64 = p(TypeKind::U64), f32 = p(TypeKind::F32);
     auto rec = T.record({u8, string, T.tuple({u64, f32})});
@@ -445,7 +479,7 @@ TEST_CASE("canonical ABI: round trips through guest memory", "[component][canoni
     round_trip(g, agg(e, {}, 299));
     auto opt = T.option(T.list(u8));
     round_trip(g, agg(opt, {}, 0));
-    round_trip(g, agg(opt, {agg(T.list(u8), {num(u8, 1)})}, 1));
+    round_trip(g, agg(opt, {str(T.list(u8), "\x01")}, 1));
     auto res = T.result(u64, nullptr);
     round_trip(g, agg(res, {num(u64, 77)}, 0));
     round_trip(g, agg(res, {}, 1));
@@ -646,6 +680,12 @@ TEST_CASE("canonical ABI: traps", "[component][canonical]") {
     CHECK(traps([&] { lift_one(g, string, {65530, 10}); }, "string content out-of-bounds"));
     CHECK(traps([&] { lift_one(g, string, {0xffffffff, 1}); }, "string content out-of-bounds"));
     CHECK(traps([&] { lift_one(g, T.list(u32), {65532, 2}); }, "list content out-of-bounds"));
+    auto bytes = T.list(T.p(TypeKind::U8));
+    CHECK(lift_one(g, bytes, {65536, 0}).str.empty());
+    CHECK(lift_one(g, bytes, {65535, 1}).str.size() == 1);
+    CHECK(traps([&] { lift_one(g, bytes, {65530, 7}); }, "list content out-of-bounds"));
+    CHECK(traps([&] { lift_one(g, bytes, {0xffffffff, 2}); }, "list content out-of-bounds"));
+    CHECK(traps([&] { lift_one(g, bytes, {0, uint64_t{1} << 28}); }, "exceeds the maximum"));
     CanonPlan plan = make_canon_plan(layouts, T.func(std::vector<const Type*>(17, u32), nullptr), g.opts,
                                      CanonContext::Lower);
     LiftLowerContext cx = g.cx();
@@ -662,6 +702,17 @@ TEST_CASE("canonical ABI: traps", "[component][canonical]") {
     CHECK(traps([&] { lift_one(w, string, {300, 2}); }, "invalid utf-16"));
     CHECK(traps([&] { lift_one(w, string, {300, UTF16_TAG | 1}); }, "exceeds the maximum"));
     CHECK(traps([&] { lift_one(g, T.list(T.p(TypeKind::U64)), {0, uint64_t{1} << 25}); }, "exceeds the maximum"));
+  }
+  SECTION("list<u8> values of the wrong shape") {
+    const Type* fixed = T.list(T.p(TypeKind::U8), 4);
+    Val v = str(fixed, "abc");
+    LiftLowerContext cx = g.cx();
+    std::vector<uint64_t> flat;
+    CHECK(traps([&] { lower_flat(cx, v, *layouts.of(fixed), flat); }, "fixed-size list of the wrong length"));
+    CHECK(traps([&] { store(cx, v, *layouts.of(fixed), 64); }, "fixed-size list of the wrong length"));
+    const Type* bytes = T.list(T.p(TypeKind::U8));
+    Val per_byte = agg(bytes, {num(T.p(TypeKind::U8), 1)});  // a host value built the slow way
+    CHECK(traps([&] { lower_flat(cx, per_byte, *layouts.of(bytes), flat); }, "keeps its bytes in str"));
   }
   SECTION("realloc results are checked") {
     LiftLowerContext cx = g.cx();

@@ -285,6 +285,23 @@ TEST_CASE("wave: lists and tuples", "[wave]") {
   round_trip("(\"abc\", 123)", ty.tuple({ty.prim(TypeKind::String), u8}));
   round_trip("(1, (true,),)", ty.tuple({u8, ty.tuple({ty.prim(TypeKind::Bool)})}), "(1, (true))");
 
+  // list<u8> (also fixed-length) holds its bytes in Val::str; other lists hold items.
+  Val bytes = parse_wave("[0, 1, 255]", lu8);
+  CHECK(bytes.str == std::string("\x00\x01\xff", 3));
+  CHECK(bytes.items.empty());
+  CHECK(parse_wave("[7, 8, 9]", ty.list(u8, 3)).str == "\x07\x08\x09");
+  CHECK(parse_wave("[]", lu8).str.empty());
+  Val nested = parse_wave("[[1], [], [2, 3]]", ty.list(lu8));
+  REQUIRE(nested.items.size() == 3);
+  CHECK(nested.items[2].str == "\x02\x03");
+  Val words = parse_wave("[1, 2]", ty.list(ty.prim(TypeKind::U16)));
+  CHECK(words.items.size() == 2);
+  CHECK(words.str.empty());
+  Val made;
+  made.type = lu8;
+  made.str = std::string("\xff\x00" "a", 3);
+  CHECK(print_wave(made) == "[255, 0, 97]");
+
   rejects("[1,,]", lu8, "expected u8 at column 4, found \",\"");
   rejects("[,]", lu8, "expected u8 at column 2");
   rejects("[1 2]", lu8, "expected \",\" or \"]\" at column 4, found \"2\"");
