@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "wasi/common/clocks.h"
 #include "wasi/common/descriptor.h"
+#include "wasi/common/files.h"
 #include "wasi/common/io.h"
 #include "wasi/common/path.h"
 
@@ -102,10 +103,6 @@ class Mem {
 
 bool is_dir(const Descriptor* d) { return d->type == FileType::Directory; }
 
-uint64_t ts_ns(const timespec& ts) {
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 // The filestat layout: preview1's (64 bytes) or wasi_unstable's (56, with a
 // 32-bit nlink).
 void store_filestat(const Mem& mem, uint32_t at, const struct stat& st, bool p0) {
@@ -117,22 +114,22 @@ void store_filestat(const Mem& mem, uint32_t at, const struct stat& st, bool p0)
   if (p0) mem.store<uint32_t>(at + 20, static_cast<uint32_t>(st.st_nlink));
   else mem.store<uint64_t>(at + 24, st.st_nlink);
   mem.store<uint64_t>(at + o, static_cast<uint64_t>(st.st_size));
-  mem.store<uint64_t>(at + o + 8, ts_ns(st.st_atim));
-  mem.store<uint64_t>(at + o + 16, ts_ns(st.st_mtim));
-  mem.store<uint64_t>(at + o + 24, ts_ns(st.st_ctim));
+  mem.store<uint64_t>(at + o + 8, common::timespec_ns(st.st_atim));
+  mem.store<uint64_t>(at + o + 16, common::timespec_ns(st.st_mtim));
+  mem.store<uint64_t>(at + o + 24, common::timespec_ns(st.st_ctim));
 }
 
 // futimens/utimensat times from preview1's fstflags.
 bool make_times(uint64_t atim, uint64_t mtim, uint32_t flags, timespec times[2]) {
   if (((flags & kFstAtim) && (flags & kFstAtimNow)) || ((flags & kFstMtim) && (flags & kFstMtimNow))) return false;
   if (flags & ~uint32_t{15}) return false;
-  auto one = [](uint64_t t, bool set, bool now, timespec& ts) {
-    if (now) ts = {0, UTIME_NOW};
-    else if (set) ts = {static_cast<time_t>(t / 1000000000u), static_cast<long>(t % 1000000000u)};
-    else ts = {0, UTIME_OMIT};
+  auto one = [](uint64_t t, bool set, bool now) {
+    using common::TimeChange;
+    return common::make_timespec(now ? TimeChange::Now : set ? TimeChange::Set : TimeChange::Keep,
+                                 t / 1000000000u, static_cast<uint32_t>(t % 1000000000u));
   };
-  one(atim, flags & kFstAtim, flags & kFstAtimNow, times[0]);
-  one(mtim, flags & kFstMtim, flags & kFstMtimNow, times[1]);
+  times[0] = one(atim, flags & kFstAtim, flags & kFstAtimNow);
+  times[1] = one(mtim, flags & kFstMtim, flags & kFstMtimNow);
   return true;
 }
 
@@ -553,27 +550,23 @@ Errno path_open(State& s, const Mem& m, engine::HostCall& c, bool) {
   bool write = base & kWriteRights;
   bool read = (base & (kFdRead | kFdReaddir)) || !write;
   if (d->read_only && (write || (oflags & (kOflagCreat | kOflagTrunc)))) return Errno::RoFs;
-  // Symlinks were followed by the resolver; the kernel must not follow any.
-  int flags = O_CLOEXEC | O_NOFOLLOW | (read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY);
-  if (oflags & kOflagCreat) flags |= O_CREAT;
-  if (oflags & kOflagDirectory) flags |= O_DIRECTORY;
-  if (oflags & kOflagExcl) flags |= O_EXCL;
-  if (oflags & kOflagTrunc) flags |= O_TRUNC;
-  if (fdflags & kFdflagAppend) flags |= O_APPEND;
-  if (fdflags & kFdflagDsync) flags |= O_DSYNC;
-  if (fdflags & kFdflagSync) flags |= O_SYNC;
-  if (fdflags & kFdflagRsync) flags |= O_RSYNC;
-  if (fdflags & kFdflagNonblock) flags |= O_NONBLOCK;
-  int fd = openat(r.dir, r.final_name().c_str(), flags, 0666);
-  if (fd < 0) return common::last_error();
+  common::OpenOptions o;
+  o.read = read;
+  o.write = write;
+  o.create = oflags & kOflagCreat;
+  o.directory = oflags & kOflagDirectory;
+  o.exclusive = oflags & kOflagExcl;
+  o.truncate = oflags & kOflagTrunc;
+  o.append = fdflags & kFdflagAppend;
+  o.dsync = fdflags & kFdflagDsync;
+  o.sync = fdflags & kFdflagSync;
+  o.rsync = fdflags & kFdflagRsync;
+  o.nonblock = fdflags & kFdflagNonblock;
+  common::OwnedFd fd;
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    Errno e = common::last_error();
-    close(fd);
-    return e;
-  }
+  if (Errno e = common::open_resolved(r, o, fd, st); e != Errno::Success) return e;
   FileType type = common::file_type_of_mode(st.st_mode);
-  auto nd = Descriptor::own(fd, type);
+  auto nd = Descriptor::own(fd.release(), type);
   nd->read_only = d->read_only;
   nd->nonblock = fdflags & kFdflagNonblock;
   if (type == FileType::Directory) {

@@ -1,0 +1,36 @@
+// File operations every WASI version performs the same way once its own
+// encoding is decoded: opening a resolved path, and converting timestamps.
+#pragma once
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cstdint>
+
+#include "wasi/common/errno.h"
+#include "wasi/common/path.h"
+
+namespace weft::wasi::common {
+
+// How an opened file is to be accessed and created (preview1 oflags and
+// fdflags; 0.2 open-flags and descriptor-flags).
+struct OpenOptions {
+  bool read = false, write = false;  // neither: read-only
+  bool create = false, directory = false, exclusive = false, truncate = false;
+  bool append = false, dsync = false, sync = false, rsync = false, nonblock = false;
+};
+
+// Opens `r` (from resolve_path, which already followed any symlink the
+// caller wanted followed, so the kernel follows none). On success `fd` owns
+// the descriptor and `st` is its fstat.
+Errno open_resolved(const ResolvedPath& r, const OpenOptions& o, OwnedFd& fd, struct stat& st);
+
+// Nanoseconds since the epoch.
+uint64_t timespec_ns(const timespec& ts);
+
+// A futimens/utimensat time: left unchanged, the current time, or the
+// given one.
+enum class TimeChange : uint8_t { Keep, Now, Set };
+timespec make_timespec(TimeChange change, uint64_t seconds = 0, uint32_t nanoseconds = 0);
+
+}  // namespace weft::wasi::common
