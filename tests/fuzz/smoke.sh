@@ -9,9 +9,14 @@ trap 'rm -rf "$corpus"' EXIT
 for wat in "$here"/../../testdata/examples/*.wat "$here"/../../testdata/core/*.wat; do
   [ -f "$wat" ] && wat2wasm --enable-all "$wat" -o "$corpus/$(basename "$wat" .wat).wasm" 2>/dev/null || true
 done
+# Components: the test components, when jco is there to assemble them.
+"$here/../../testdata/build.sh" "$corpus/built" components >/dev/null 2>&1 || true
+mkdir -p "$corpus/component"
+cp "$corpus"/built/components/*.wasm "$corpus/component/" 2>/dev/null || true
 export ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0
-for target in decode run; do
-  mkdir -p "$corpus/$target" && cp "$corpus"/*.wasm "$corpus/$target/" 2>/dev/null || true
+for target in decode run component; do
+  mkdir -p "$corpus/$target"
+  [ "$target" = component ] || cp "$corpus"/*.wasm "$corpus/$target/" 2>/dev/null || true
   echo "fuzz-$target: ${seconds}s"
   "$build/tests/fuzz/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
     -max_len=4096 -print_final_stats=0 "$corpus/$target" 2>&1 | tail -n 3
