@@ -1,4 +1,5 @@
 // weft command line: flag parsing only; each subcommand lives in its own file.
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ void add_feature_flag(CLI::App* cmd, weft::wasm::Features& features) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A guest writing to a closed pipe (`weft run x.wasm | head`) gets EPIPE,
+  // as WASI says, instead of weft dying of SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"weft: a runner for WebAssembly components and modules", "weft"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("weft ") + kVersion);

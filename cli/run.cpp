@@ -1,8 +1,10 @@
-// weft run: load a core module, instantiate it, then call `--invoke` exports
-// in order (or `_start`). Components and WASI come later.
+// weft run: load a core module or a component, instantiate it with the WASI
+// host it imports (preview1 or 0.2), then call `--invoke` exports in order,
+// or the program's entry (`_start`, `wasi:cli/run@0.2.x#run`).
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,10 +13,15 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/values.h"
+#include "component/decoder.h"
+#include "component/instance.h"
+#include "component/validator.h"
+#include "component/wave.h"
 #include "engine/store.h"
 #include "loop/reactor.h"
 #include "wasi/common/config.h"
 #include "wasi/p1/host.h"
+#include "wasi/p2/host.h"
 
 namespace weft::cli {
 
@@ -104,10 +111,159 @@ wasi::common::WasiConfig wasi_config(const RunOptions& options) {
   return config;
 }
 
+engine::StoreLimits store_limits(const RunOptions& options) {
+  engine::StoreLimits limits;
+  if (options.max_wasm_stack) limits.max_stack_bytes = options.max_wasm_stack;
+  if (options.max_memory_size) limits.max_memory_bytes = options.max_memory_size;
+  limits.fuel = options.fuel;
+  return limits;
+}
+
+// An exported function of a component by its --invoke name: `name`, or
+// `interface#name` for a function of an exported instance; in the
+// component's type (before instantiation) or in an instance.
+const component::ExternDesc* find_export(const component::Type* component, const std::string& name) {
+  size_t hash = name.rfind('#');
+  if (hash == std::string::npos) return component->find_export(name);
+  const component::ExternDesc* inst = component->find_export(name.substr(0, hash));
+  if (!inst || inst->kind != component::ExternKind::Instance) return nullptr;
+  return inst->type->find_export(name.substr(hash + 1));
+}
+
+component::ComponentFunc* find_export(const component::RtExports& exports, const std::string& name) {
+  size_t hash = name.rfind('#');
+  const component::RtExports* scope = &exports;
+  std::string func = name;
+  if (hash != std::string::npos) {
+    auto inst = exports.find(name.substr(0, hash));
+    if (inst == exports.end() || inst->second.kind != component::ExternKind::Instance) return nullptr;
+    scope = inst->second.instance;
+    func = name.substr(hash + 1);
+  }
+  auto it = scope->find(func);
+  return it == scope->end() || it->second.kind != component::ExternKind::Func ? nullptr : it->second.func;
+}
+
+// The component's `wasi:cli/run` export (any 0.2.x), or an empty string.
+std::string cli_run_export(const component::Type* component) {
+  for (const component::NamedExtern& e : component->exports)
+    if (e.desc.kind == component::ExternKind::Instance && e.name.rfind("wasi:cli/run@0.2.", 0) == 0)
+      return e.name + "#run";
+  return {};
+}
+
+// Checks every --invoke against the component's exports (name, arity, WAVE
+// arguments) before anything is instantiated.
+void check_invocations(const component::Type* component, const std::vector<std::string>& invokes) {
+  for (const std::string& text : invokes) {
+    std::string name = component::wave_call_name(text);
+    const component::ExternDesc* desc = find_export(component, name);
+    if (!desc) throw Error(ErrorKind::Usage, "unknown export '" + name + "'");
+    if (desc->kind != component::ExternKind::Func)
+      throw Error(ErrorKind::Usage,
+                  "export '" + name + "' is a " + component::to_string(desc->kind) + ", not a function");
+    component::parse_wave_args(text, desc->type, nullptr);
+  }
+}
+
+// Resources a component hands out through --invoke results are shown as
+// `#own(N)`, N numbering them in weft's own table (from 1), not as the
+// component's representation; arguments name them the same way. So a call
+// can pass only handles it was given, and an owned one only once.
+class InvokeHandles {
+ public:
+  void take_results(std::vector<component::Val>& vals) {
+    for (component::Val& v : vals) walk(v, [this](component::Val& h) {
+        if (h.kind() != component::TypeKind::Own) return;
+        table_.push_back(Entry{h.type->a, h.bits});
+        h.bits = table_.size();
+      });
+  }
+
+  void give_args(std::vector<component::Val>& vals) {
+    for (component::Val& v : vals) walk(v, [this](component::Val& h) {
+        std::optional<Entry>* e = h.bits - 1 < table_.size() ? &table_[h.bits - 1] : nullptr;
+        if (!e || !*e || (*e)->resource != h.type->a)
+          throw Error(ErrorKind::Usage, "no such resource: #" + std::string(component::to_string(h.kind())) +
+                                            "(" + std::to_string(h.bits) + ")");
+        h.bits = (*e)->rep;
+        if (h.kind() == component::TypeKind::Own) e->reset();  // moved into the component
+      });
+  }
+
+ private:
+  struct Entry {
+    const component::Type* resource;
+    uint64_t rep;
+  };
+  template <class F>
+  static void walk(component::Val& v, const F& on_handle) {
+    if (v.kind() == component::TypeKind::Own || v.kind() == component::TypeKind::Borrow) return on_handle(v);
+    for (component::Val& item : v.items) walk(item, on_handle);
+  }
+  std::vector<std::optional<Entry>> table_;
+};
+
+int run_component(const RunOptions& options, ByteBuffer bytes) {
+  std::shared_ptr<component::Component> comp;
+  component::ComponentInfo info;
+  try {
+    comp = component::decode_component(bytes);
+    info = component::validate(*comp, options.validate_all);
+  } catch (const Error& e) {
+    return fail(options.file + ": " + e.describe());
+  }
+  std::string entry;
+  try {
+    check_invocations(info.type, options.invokes);
+    if (options.invokes.empty()) {
+      entry = cli_run_export(info.type);
+      if (entry.empty()) return fail("no --invoke given and the component exports no wasi:cli/run@0.2.x");
+    }
+  } catch (const Error& e) {
+    return fail(e.what());
+  }
+
+  engine::Store store(store_limits(options));
+  loop::Reactor reactor;
+  wasi::common::WasiConfig config = wasi_config(options);
+  wasi::p2::WasiHost wasi(reactor, config);
+  component::Host host;
+  wasi.add_to(host);
+  component::Runtime runtime(store, info.store);
+  component::ComponentInstance* instance = runtime.instantiate(*comp, info.type, host);
+
+  if (!entry.empty()) {
+    std::vector<component::Val> result = runtime.call(*find_export(instance->exports, entry), {});
+    std::fflush(stdout);
+    // run: func() -> result: `err` is a failed program.
+    return !result.empty() && result[0].case_index != 0 ? 1 : 0;
+  }
+  InvokeHandles handles;
+  for (const std::string& text : options.invokes) {
+    std::string name = component::wave_call_name(text);
+    component::ComponentFunc* func = find_export(instance->exports, name);
+    // Parsed again against the instance's types: its resource types are
+    // fresh ones, not the validator's.
+    std::vector<component::Val> args = component::parse_wave_args(text, func->type, nullptr);
+    try {
+      handles.give_args(args);
+    } catch (const Error& e) {
+      return fail(e.what());
+    }
+    std::vector<component::Val> results = runtime.call(*func, args);
+    handles.take_results(results);
+    std::printf("%s\n", component::print_wave_results(results).c_str());
+  }
+  return 0;
+}
+
 int run_module(const RunOptions& options) {
   std::shared_ptr<wasm::Module> module;
   try {
-    module = load_module(ByteBuffer::read_file(options.file), options.validate_all, options.features);
+    ByteBuffer bytes = ByteBuffer::read_file(options.file);
+    if (component::is_component(bytes)) return run_component(options, std::move(bytes));
+    module = load_module(std::move(bytes), options.validate_all, options.features);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Io) return fail(e.what());
     return fail(options.file + ": " + e.describe());
@@ -139,11 +295,7 @@ int run_module(const RunOptions& options) {
     return fail(e.what());
   }
 
-  engine::StoreLimits limits;
-  if (options.max_wasm_stack) limits.max_stack_bytes = options.max_wasm_stack;
-  if (options.max_memory_size) limits.max_memory_bytes = options.max_memory_size;
-  limits.fuel = options.fuel;
-  engine::Store store(limits);
+  engine::Store store(store_limits(options));
   loop::Reactor reactor;
   std::unique_ptr<wasi::p1::Host> host;
   std::vector<engine::Extern> imports;
