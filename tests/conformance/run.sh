@@ -65,4 +65,14 @@ if [ -d "$wasi" ]; then
 else
   echo "conformance: $wasi not found, skipped"
 fi
+
+# The same tests as WASI 0.2 command components (the preview1 adapter).
+wasi_p2=$shared/wasi-testsuite-p2
+if [ -d "$wasi_p2" ]; then
+  echo "== wasi-testsuite-p2 (0.2 components)"
+  "$shared/tools/wasi-testsuite-run" --runner "$weft" -j 2 --expect "$here/wasi-p2.expect" "$wasi_p2" | tail -n 1
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+else
+  echo "conformance: $wasi_p2 not found, skipped"
+fi
 exit $status
