@@ -75,11 +75,14 @@ uint32_t flat_count_of(const Type& t) {
 }
 
 void compute_summary(Type& t) {
+  // A stream or future is a handle: what it carries is copied by its own
+  // built-ins, so its element never makes the handle itself need memory.
+  bool handle = t.kind == TypeKind::Stream || t.kind == TypeKind::Future;
   auto visit = [&](const Type* c) {
     if (!c || !is_value(c->kind)) return;
     t.has_borrow |= c->has_borrow;
     t.has_handle |= c->has_handle;
-    t.has_list |= c->has_list;
+    if (!handle) t.has_list |= c->has_list;
   };
   if (t.kind == TypeKind::Borrow) t.has_borrow = t.has_handle = true;
   if (t.kind == TypeKind::Own) t.has_handle = true;

@@ -174,6 +174,27 @@ TEST_CASE("types are interned once") {
   CHECK_NOTHROW(validate(*c, true));
 }
 
+TEST_CASE("a stream or future of lists is a handle: it needs no memory to pass") {
+  // wasi:filesystem@0.3.0 read-directory returns stream<directory-entry>
+  // (a record with a string): lowering it needs neither memory nor realloc.
+  TypeStore store;
+  const Type* str = store.primitive(TypeKind::String);
+  Type list{TypeKind::List};
+  list.a = str;
+  const Type* list_t = store.intern(list);
+  CHECK(list_t->has_list);
+  for (TypeKind k : {TypeKind::Stream, TypeKind::Future}) {
+    Type h{k};
+    h.a = list_t;
+    const Type* t = store.intern(h);
+    CHECK_FALSE(t->has_list);
+    CHECK(t->flat_count == 1);
+    Type opt{TypeKind::Option};
+    opt.a = t;
+    CHECK_FALSE(store.intern(opt)->has_list);
+  }
+}
+
 TEST_CASE("every section decodes") {
   Bytes nested = component({});
   Bytes b = component({
