@@ -1,15 +1,18 @@
 // The canon built-ins other than lift, lower and resource.* (CanonicalABI.md
 // "canon context.get" .. "canon thread.available-parallelism"). Each becomes
-// a core host function of the spec's core signature. A synchronous call is a
-// task on its own thread, so context.get/set, backpressure.inc/dec and
-// thread.available-parallelism work now; the rest need the async runtime
-// (tasks that block, waitables, streams and futures, threads) and trap when
-// called.
+// a core host function of the spec's core signature. Those of tasks,
+// subtasks, waitable sets, streams and futures run on the async runtime
+// (concurrency.h, streams.cpp); error contexts and explicit threads are not
+// implemented yet and trap when called.
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "component/canonical.h"
+#include "component/concurrency.h"
 #include "component/decoder.h"
 #include "component/instance.h"
 
@@ -88,27 +91,145 @@ bool may_run_without_leaving(CanonKind k) {
          k == CanonKind::BackpressureDec || k == CanonKind::ThreadAvailableParallelism;
 }
 
+bool is_stream_or_future(CanonKind k) {
+  return k >= CanonKind::StreamNew && k <= CanonKind::FutureDropWritable;  // contiguous in Binary.md
+}
+
+// The element at handle `i` as a T (a waitable or a waitable set).
+template <class T>
+std::shared_ptr<T> handle_as(ComponentInstance* inst, uint32_t i, const char* what) {
+  std::shared_ptr<T> p;
+  if (auto* w = std::get_if<std::shared_ptr<Waitable>>(&inst->handles.get(i))) {
+    if constexpr (!std::is_same_v<T, WaitableSet>) p = std::dynamic_pointer_cast<T>(*w);
+  } else if (auto* ws = std::get_if<std::shared_ptr<WaitableSet>>(&inst->handles.get(i))) {
+    if constexpr (std::is_same_v<T, WaitableSet>) p = *ws;
+  }
+  if (!p) trap("handle index " + std::to_string(i) + " is not a " + what);
+  return p;
+}
+
+// unpack_event: the event's payloads go to `ptr`, its code is the result.
+void unpack_event(const RtOptions& opts, uint32_t ptr, const EventTuple& e, engine::HostCall& call) {
+  trap_if(!opts.memory, "waitable-set.wait/poll: no memory option");
+  trap_if(ptr % 4 != 0 || !opts.memory->in_bounds(ptr, 8), "waitable-set event pointer out of bounds");
+  std::memcpy(opts.memory->data() + ptr, &e.index, 4);  // little-endian host
+  std::memcpy(opts.memory->data() + ptr + 4, &e.payload, 4);
+  call.set_i32(0, static_cast<uint32_t>(e.code));
+}
+
 }  // namespace
 
-Runtime::ThreadScope::ThreadScope(Runtime& rt) : rt_(rt) { rt_.threads_.emplace_back(); }
-
-Runtime::ThreadScope::~ThreadScope() { rt_.threads_.pop_back(); }
-
-engine::Function* Runtime::canon_builtin(ComponentInstance* inst, const Canon& c, const Type* result) {
+engine::Function* Runtime::canon_builtin(ComponentInstance* inst, const Canon& c, const Type* result,
+                                         const RtOptions& opts) {
   const char* name = to_string(c.kind);
-  wasm::FuncType type = core_type(c, result ? layouts_->of(result) : nullptr);
+  wasm::FuncType type = core_type(c, c.kind == CanonKind::TaskReturn && result ? layouts_->of(result) : nullptr);
   const bool check_leave = !may_run_without_leaving(c.kind);
-  auto body = [this, inst, kind = c.kind, slot = c.slot, name](engine::HostCall& call) {
+  auto body = [this, inst, kind = c.kind, slot = c.slot, flag = c.flag, name, result, opts](engine::HostCall& call) {
+    if (is_stream_or_future(kind)) {
+      copy_builtin(call, kind, inst, result, opts, flag);
+      return;
+    }
     switch (kind) {
       case CanonKind::ContextGet:
       case CanonKind::ContextSet: {
-        if (threads_.empty()) trap(std::string(name) + " called outside of a task");
-        uint32_t& storage = threads_.back().storage[slot];
+        uint32_t& storage = current_thread().storage[slot];
         if (kind == CanonKind::ContextGet) {
           call.set_i32(0, storage);
         } else {
           storage = call.i32(0);
         }
+        return;
+      }
+      case CanonKind::TaskReturn:
+        task_return(call, result, opts);
+        return;
+      case CanonKind::TaskCancel: {
+        Task& task = *current_thread().task;
+        trap_if(!task.opts_async(), "task.cancel called from a synchronous task");
+        task.cancel();
+        return;
+      }
+      case CanonKind::WaitableSetNew:
+        call.set_i32(0, inst->handles.add(std::make_shared<WaitableSet>()));
+        return;
+      case CanonKind::WaitableSetWait: {
+        // WaitableSet.wait_for_event: a cancellable wait also ends when the
+        // task's cancellation is requested.
+        auto wset = handle_as<WaitableSet>(inst, call.i32(0), "waitable set");
+        const uint32_t ptr = call.i32(1);
+        // Outside of any task (a start function) wait_until traps.
+        Task* task = current_.empty() ? nullptr : current_.back()->task;
+        wset->num_waiting++;
+        wait_until([w = wset.get(), task, flag] {
+          return w->has_pending_event() || (flag && task->state == Task::State::PENDING_CANCEL);
+        });
+        wset->num_waiting--;
+        unpack_event(opts, ptr,
+                     task->deliver_pending_cancel(flag) ? EventTuple{EventCode::TASK_CANCELLED, 0, 0}
+                                                        : wset->get_pending_event(),
+                     call);
+        return;
+      }
+      case CanonKind::WaitableSetPoll: {
+        auto wset = handle_as<WaitableSet>(inst, call.i32(0), "waitable set");
+        EventTuple e;
+        if (current_thread().task->deliver_pending_cancel(flag)) {
+          e.code = EventCode::TASK_CANCELLED;
+        } else if (wset->has_pending_event()) {
+          e = wset->get_pending_event();
+        }
+        unpack_event(opts, call.i32(1), e, call);
+        return;
+      }
+      case CanonKind::SubtaskCancel: {
+        const uint32_t i = call.i32(0);
+        auto subtask = handle_as<Subtask>(inst, i, "subtask");
+        trap_if(subtask->resolve_delivered(), "subtask has already resolved");
+        trap_if(subtask->cancellation_requested, "subtask cancellation already requested");
+        trap_if(subtask->in_waitable_set() && !flag, "waitable cannot be used synchronously while added to a waitable set");
+        if (!subtask->resolved()) {
+          subtask->cancellation_requested = true;
+          subtask->on_cancel();
+          if (!subtask->resolved()) {
+            if (flag) {
+              call.set_i32(0, 0xffffffff);  // BLOCKED
+              return;
+            }
+            wait_until([s = subtask.get()] { return s->has_pending_event(); });
+          }
+        }
+        subtask->get_pending_event();
+        call.set_i32(0, static_cast<uint32_t>(subtask->state));
+        return;
+      }
+      case CanonKind::WaitableSetDrop: {
+        auto wset = handle_as<WaitableSet>(inst, call.i32(0), "waitable set");
+        wset->drop();
+        inst->handles.remove(call.i32(0));
+        return;
+      }
+      case CanonKind::WaitableJoin: {
+        auto w = handle_as<Waitable>(inst, call.i32(0), "waitable");
+        const uint32_t si = call.i32(1);
+        w->join(si == 0 ? nullptr : handle_as<WaitableSet>(inst, si, "waitable set").get());
+        return;
+      }
+      case CanonKind::SubtaskDrop: {
+        auto subtask = handle_as<Subtask>(inst, call.i32(0), "subtask");
+        subtask->drop();
+        inst->handles.remove(call.i32(0));
+        return;
+      }
+      case CanonKind::ThreadYield: {
+        // Thread.yield_: others that are ready may run first (never from a
+        // task that may not block).
+        Task* task = current_.empty() ? nullptr : current_.back()->task;
+        if (task && task->deliver_pending_cancel(flag)) {
+          call.set_i32(0, 1);  // Cancelled.TRUE
+          return;
+        }
+        if (task && task->may_block()) tick();
+        call.set_i32(0, task && task->deliver_pending_cancel(flag) ? 1 : 0);
         return;
       }
       case CanonKind::BackpressureInc:

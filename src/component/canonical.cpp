@@ -252,10 +252,24 @@ CanonPlan make_canon_plan(Layouts& layouts, const Type* func, const CanonOptions
   plan.context = context;
   const bool m64 = opts.memory64();
   const ValType pt = m64 ? ValType::I64 : ValType::I32;
-  plan.params = values_plan(layouts, param_types(func), m64, MAX_FLAT_PARAMS);
-  plan.results = values_plan(layouts, result_types(func), m64, MAX_FLAT_RESULTS);
+  // An async lower passes its parameters flat only up to
+  // MAX_FLAT_ASYNC_PARAMS and its results always through a pointer; an async
+  // lift returns through task.return (whose parameters `results` then
+  // plans), its core result the callback code.
+  const bool async_lower = opts.async && context == CanonContext::Lower;
+  const bool async_lift = opts.async && context == CanonContext::Lift;
+  plan.params = values_plan(layouts, param_types(func), m64, async_lower ? MAX_FLAT_ASYNC_PARAMS : MAX_FLAT_PARAMS);
+  plan.results = values_plan(layouts, result_types(func), m64,
+                             async_lower ? 0 : async_lift ? MAX_FLAT_PARAMS : MAX_FLAT_RESULTS);
   plan.core_type.params = plan.params.spilled() ? std::vector<ValType>{pt} : plan.params.flat;
-  if (!plan.results.spilled()) {
+  if (opts.async) {
+    if (async_lower) {
+      if (plan.results.spilled()) plan.core_type.params.push_back(pt);
+      plan.core_type.results = {ValType::I32};
+    } else if (opts.callback) {
+      plan.core_type.results = {ValType::I32};
+    }
+  } else if (!plan.results.spilled()) {
     plan.core_type.results = plan.results.flat;
   } else if (context == CanonContext::Lift) {
     plan.core_type.results = {pt};
@@ -427,12 +441,14 @@ void unpack_flags(const uint32_t* words, uint32_t labels, Val& v) {
 uint64_t lift_handle(LiftLowerContext& cx, Shape shape, uint32_t i, const Type* t) {
   if (cx.hooks && shape == Shape::Own) return cx.hooks->lift_own(i, t);
   if (cx.hooks && shape == Shape::Borrow) return cx.hooks->lift_borrow(i, t);
+  if (cx.hooks && (shape == Shape::Stream || shape == Shape::Future)) return cx.hooks->lift_async_value(i, t);
   return i;
 }
 
 uint32_t lower_handle(LiftLowerContext& cx, Shape shape, uint64_t bits, const Type* t) {
   if (cx.hooks && shape == Shape::Own) return cx.hooks->lower_own(bits, t);
   if (cx.hooks && shape == Shape::Borrow) return cx.hooks->lower_borrow(bits, t);
+  if (cx.hooks && (shape == Shape::Stream || shape == Shape::Future)) return cx.hooks->lower_async_value(bits, t);
   return static_cast<uint32_t>(bits);
 }
 

@@ -31,6 +31,7 @@ inline void trap_if(bool cond, const char* detail) {
 }
 
 constexpr uint32_t MAX_FLAT_PARAMS = 16;
+constexpr uint32_t MAX_FLAT_ASYNC_PARAMS = 4;
 constexpr uint32_t MAX_FLAT_RESULTS = 1;
 constexpr uint64_t MAX_STRING_BYTE_LENGTH = (uint64_t{1} << 28) - 1;
 constexpr uint64_t MAX_LIST_BYTE_LENGTH = (uint64_t{1} << 28) - 1;
@@ -96,6 +97,8 @@ struct CanonOptions {
   engine::Memory* memory = nullptr;
   engine::Function* realloc = nullptr;
   engine::Function* post_return = nullptr;
+  bool async = false;                     // 🔀 async
+  engine::Function* callback = nullptr;   // 🔀 callback (async lift)
   bool memory64() const { return memory && memory->type().limits.is64; }
 };
 
@@ -133,6 +136,10 @@ class ResourceHooks {
   virtual uint64_t lift_borrow(uint32_t handle, const Type* t) = 0;
   virtual uint32_t lower_own(uint64_t rep, const Type* t) = 0;
   virtual uint32_t lower_borrow(uint64_t rep, const Type* t) = 0;
+  // Streams and futures: a readable end's handle <-> the runtime's token
+  // (by default raw, as without hooks).
+  virtual uint64_t lift_async_value(uint32_t handle, const Type*) { return handle; }
+  virtual uint32_t lower_async_value(uint64_t token, const Type*) { return static_cast<uint32_t>(token); }
 };
 
 // LiftLowerContext: the options plus what calling realloc and resolving

@@ -278,9 +278,16 @@ class Instantiator {
 
   void define(const std::shared_ptr<TypeDef>& def) { sc_.types.push_back(deftype(*def)); }
 
+  // task.return's result type, or the type of a stream or future built-in.
+  const Type* builtin_type(const Canon& c) {
+    if (c.kind >= CanonKind::StreamNew && c.kind <= CanonKind::FutureDropWritable) return sc_.types[c.type];
+    return opt_valtype(c.result);
+  }
+
   RtOptions options(const CanonOpts& o) {
-    if (o.async || o.callback) unsupported("an async canonical option");
     RtOptions r;
+    r.async = o.async;
+    if (o.callback) r.callback = sc_.core_funcs[*o.callback];
     r.string_encoding = static_cast<uint8_t>(o.string_encoding.value_or(StringEncoding::Utf8));
     if (o.memory) r.memory = sc_.core_memories[*o.memory];
     if (o.realloc) r.realloc = sc_.core_funcs[*o.realloc];
@@ -306,7 +313,7 @@ class Instantiator {
         return;
       }
       default:
-        sc_.core_funcs.push_back(rt_.canon_builtin(sc_.inst, c, opt_valtype(c.result)));
+        sc_.core_funcs.push_back(rt_.canon_builtin(sc_.inst, c, builtin_type(c), options(c.opts)));
         return;
     }
   }
@@ -332,31 +339,42 @@ class Instantiator {
 
 }  // namespace
 
-uint32_t HandleTable::add(const ResourceHandle& h) {
+uint32_t HandleTable::add(HandleElem e) {
   uint32_t i;
   if (!free_.empty()) {
     i = free_.back();
     free_.pop_back();
-    array_[i] = h;
+    array_[i] = std::move(e);
   } else {
     i = static_cast<uint32_t>(array_.size());
     if (i > MAX_LENGTH) trap("handle table is full");
-    array_.push_back(h);
+    array_.push_back(std::move(e));
   }
   return i;
 }
 
-ResourceHandle& HandleTable::get(uint32_t i) {
+HandleElem& HandleTable::get(uint32_t i) {
   if (i >= array_.size() || !array_[i])
     trap("unknown handle index " + std::to_string(i));
   return *array_[i];
 }
 
-ResourceHandle HandleTable::remove(uint32_t i) {
-  ResourceHandle h = get(i);
+HandleElem HandleTable::remove(uint32_t i) {
+  HandleElem e = std::move(get(i));
   array_[i].reset();
   free_.push_back(i);
-  return h;
+  return e;
+}
+
+ResourceHandle& HandleTable::resource(uint32_t i) {
+  auto* h = std::get_if<ResourceHandle>(&get(i));
+  if (!h) trap("handle index " + std::to_string(i) + " is not a resource handle");
+  return *h;
+}
+
+ResourceHandle HandleTable::remove_resource(uint32_t i) {
+  resource(i);
+  return std::get<ResourceHandle>(remove(i));
 }
 
 ComponentInstance* Runtime::new_instance() {

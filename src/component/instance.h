@@ -8,11 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "component/host.h"
@@ -28,6 +30,15 @@ struct CanonPlan;
 class Layouts;
 struct ComponentInstance;
 struct ComponentScope;
+class Waitable;
+struct WaitableSet;
+struct SharedCopy;
+class ResourceHooks;
+enum class CanonKind : uint8_t;
+struct Task;
+struct Thread;
+using OnStart = std::function<std::vector<Val>()>;
+using OnResolve = std::function<void(std::optional<std::vector<Val>>)>;
 
 struct ResourceHandle {
   const Type* rt = nullptr;  // the resource type
@@ -39,15 +50,21 @@ struct ResourceHandle {
 
 // definitions.py Table: index 0 is never handed out; freed slots are reused
 // last-freed first (the reference tests check handle numbers).
+// Elements are resource handles, waitables (subtasks, stream and future
+// ends) and waitable sets (definitions.py ComponentInstance.handles).
+using HandleElem = std::variant<ResourceHandle, std::shared_ptr<Waitable>, std::shared_ptr<WaitableSet>>;
 class HandleTable {
  public:
   static constexpr uint32_t MAX_LENGTH = (uint32_t{1} << 28) - 1;
-  uint32_t add(const ResourceHandle& h);
-  ResourceHandle& get(uint32_t i);
-  ResourceHandle remove(uint32_t i);
+  uint32_t add(HandleElem e);
+  HandleElem& get(uint32_t i);
+  HandleElem remove(uint32_t i);
+  // get / remove that trap unless element `i` is a resource handle.
+  ResourceHandle& resource(uint32_t i);
+  ResourceHandle remove_resource(uint32_t i);
 
  private:
-  std::vector<std::optional<ResourceHandle>> array_{std::nullopt};
+  std::vector<std::optional<HandleElem>> array_{std::nullopt};
   std::vector<uint32_t> free_;
 };
 
@@ -87,6 +104,8 @@ struct ComponentInstance {
   bool may_leave = true;
   bool may_enter = true;  // false once a trap has poisoned the instance
   uint32_t backpressure = 0;  // backpressure.inc/dec
+  uint32_t num_waiting_to_enter = 0;
+  Thread* exclusive_thread = nullptr;  // the callback or sync task running core code
   HandleTable handles;
   RtExports exports;
 };
@@ -98,16 +117,11 @@ struct RtOptions {
   engine::Memory* memory = nullptr;
   engine::Function* realloc = nullptr;
   engine::Function* post_return = nullptr;
+  bool async = false;
+  engine::Function* callback = nullptr;
 };
 
 enum class ResourceBuiltin : uint8_t { New, Drop, Rep };
-
-// definitions.py Thread, as much of it as a synchronous call needs: each
-// call of a lifted function is a task running on a new thread, whose
-// context.get/set storage starts at 0 and lasts through post-return.
-struct GuestThread {
-  uint32_t storage[2] = {0, 0};
-};
 
 // The instances of one root component and everything they own; lives no
 // longer than the store it was instantiated in.
@@ -136,8 +150,11 @@ class Runtime {
   engine::Function* resource_builtin(ComponentInstance* inst, ResourceBuiltin which, const Type* rt);
   const Type* define_resource(ComponentInstance* inst, engine::Function* dtor);
   // Every other canon built-in (builtins.cpp); `result` is task.return's
-  // result type. Those that need the async runtime trap when called.
-  engine::Function* canon_builtin(ComponentInstance* inst, const Canon& c, const Type* result);
+  // result type or a stream/future built-in's type, `opts` the built-in's
+  // canonical options. Those the async
+  // runtime does not implement yet trap when called.
+  engine::Function* canon_builtin(ComponentInstance* inst, const Canon& c, const Type* result,
+                                  const RtOptions& opts);
 
   engine::Store& store() { return store_; }
   TypeStore& types() { return *types_; }
@@ -148,10 +165,10 @@ class Runtime {
  private:
   friend class InstanceHooks;
   std::vector<Val> call_from(ComponentInstance* caller, ComponentFunc& f, std::span<const Val> args);
-  // Makes a new thread current for a lifted call (call_from) until it ends.
+  // Makes `thread` the running thread until the scope ends.
   class ThreadScope {
    public:
-    explicit ThreadScope(Runtime& rt);
+    ThreadScope(Runtime& rt, Thread& thread);
     ~ThreadScope();
     ThreadScope(const ThreadScope&) = delete;
     ThreadScope& operator=(const ThreadScope&) = delete;
@@ -159,6 +176,47 @@ class Runtime {
    private:
     Runtime& rt_;
   };
+
+  // The async runtime (concurrency.cpp): Store.waiting and its scheduler.
+  Thread& current_thread();
+  // Thread `t` waits for `ready`, then is resumed by running `cont`.
+  void start_waiting(Thread& t, std::function<bool()> ready, std::function<void(bool cancelled)> cont,
+                     bool cancellable);
+  void resume(Thread& t, bool cancelled);
+  void request_cancellation(Task& task, ComponentInstance* caller);
+  // Store.tick: resumes the first ready waiting thread; false if none is.
+  bool tick();
+  void release_waiting();  // at destruction
+  std::unique_ptr<ResourceHooks> hooks_for(ComponentInstance* inst);  // resources.cpp
+
+  // Streams and futures (streams.cpp). A readable end passed in a call is
+  // held in `in_flight_` between lifting and lowering.
+  uint64_t lift_async_value(ComponentInstance* inst, uint32_t i, const Type* t);
+  uint32_t lower_async_value(ComponentInstance* inst, uint64_t token, const Type* t);
+  void copy_builtin(engine::HostCall& call, CanonKind kind, ComponentInstance* inst, const Type* t,
+                    const RtOptions& opts, bool async);
+  // Runs the scheduler until `ready`; traps on deadlock.
+  void run_until(const std::function<bool()>& ready);
+  // The running thread blocks (nested, on its stack) until `ready`.
+  void wait_until(const std::function<bool()>& ready);
+  // Calls `f` from `caller` (null: the host) with Store.invoke's protocol:
+  // the callee pulls its arguments with on_start and pushes its result (or
+  // nothing when cancelled) with on_resolve, possibly after this returns.
+  // Returns the callee's task while it runs on (null when it resolved).
+  std::shared_ptr<Task> invoke(ComponentInstance* caller, ComponentFunc& f, OnStart on_start, OnResolve on_resolve);
+
+  // canon_lift of async-typed or async-lifted functions (resources.cpp).
+  std::shared_ptr<Task> start_task(ComponentInstance* caller, ComponentFunc& f, OnStart on_start,
+                                   OnResolve on_resolve);
+  void run_task(const std::shared_ptr<Task>& task);
+  void enter_task(const std::shared_ptr<Task>& task);
+  void callback_step(const std::shared_ptr<Task>& task, uint32_t packed);
+  void next_callback(const std::shared_ptr<Task>& task, WaitableSet* wset, bool cancelled);
+  void exit_implicit_thread(Task& task);
+  // canon task.return of the current task (resources.cpp: it lifts handles).
+  void task_return(engine::HostCall& call, const Type* result, const RtOptions& opts);
+  engine::Function* lower_async(ComponentInstance* caller, ComponentFunc* callee,
+                                std::shared_ptr<const CanonPlan> plan);
   std::vector<Val> call_host(ComponentFunc& f, std::span<const Val> args);
   // The root's import arguments from `host` (link.cpp).
   RtExports link(const Type* component_type, const Host& host);
@@ -173,7 +231,14 @@ class Runtime {
   std::vector<std::unique_ptr<ComponentFunc>> funcs_;
   std::vector<std::unique_ptr<RtExports>> exports_;
   std::vector<std::shared_ptr<ComponentScope>> scopes_;  // kept: nested components close over them
-  std::vector<GuestThread> threads_;  // the current thread last
+  std::vector<Thread*> current_;  // running threads, innermost last
+  std::vector<Thread*> waiting_;  // Store.waiting, oldest first
+  // Async-lowered calls whose callee is running on the stack: were it to
+  // block there, the spec would switch back to the caller, which takes
+  // stack switching this runtime does not have yet.
+  uint32_t async_lower_depth_ = 0;
+  std::map<uint64_t, std::shared_ptr<SharedCopy>> in_flight_;
+  uint64_t next_in_flight_ = 0;
 };
 
 }  // namespace weft::component

@@ -1,0 +1,197 @@
+// The async runtime's state (CanonicalABI.md "Concurrency", definitions.py
+// Thread, Task, Waitable, WaitableSet, Subtask). Names follow the spec.
+//
+// There is no stack switching: a thread that blocks with no core frames
+// live (a callback-ABI task between callbacks, or a task waiting to enter)
+// is a continuation in Runtime's waiting list; a thread that blocks inside
+// core code (a synchronous wait) runs the scheduler nested on its own stack
+// until it is ready again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "component/canonical.h"
+#include "component/instance.h"
+#include "component/value.h"
+
+namespace weft::component {
+
+enum class EventCode : uint32_t {
+  NONE = 0,
+  SUBTASK = 1,
+  STREAM_READ = 2,
+  STREAM_WRITE = 3,
+  FUTURE_READ = 4,
+  FUTURE_WRITE = 5,
+  TASK_CANCELLED = 6,
+};
+
+struct EventTuple {
+  EventCode code = EventCode::NONE;
+  uint32_t index = 0;
+  uint32_t payload = 0;
+};
+
+enum class CallbackCode : uint32_t { EXIT = 0, YIELD = 1, WAIT = 2, MAX = 2 };
+
+class Waitable {
+ public:
+  virtual ~Waitable();
+  void set_pending_event(std::function<EventTuple()> pending_event) {
+    pending_event_ = std::move(pending_event);
+  }
+  bool has_pending_event() const { return static_cast<bool>(pending_event_); }
+  bool in_waitable_set() const { return wset_ != nullptr; }
+  EventTuple get_pending_event();
+  void join(WaitableSet* wset);
+  // Leaves its waitable set; the handle is gone.
+  virtual void drop();
+
+ private:
+  std::function<EventTuple()> pending_event_;
+  WaitableSet* wset_ = nullptr;
+};
+
+struct WaitableSet {
+  std::vector<Waitable*> elems;
+  uint32_t num_waiting = 0;
+
+  bool has_pending_event() const;
+  // The first element with an event (the spec picks at random; any choice
+  // conforms).
+  EventTuple get_pending_event();
+  void drop() const;
+};
+
+class Subtask : public Waitable {
+ public:
+  enum class State : uint32_t {
+    STARTING = 0,
+    STARTED = 1,
+    RETURNED = 2,
+    CANCELLED_BEFORE_STARTED = 3,
+    CANCELLED_BEFORE_RETURNED = 4,
+  };
+
+  bool resolved() const { return state >= State::RETURNED; }
+  void resolve(State s) { state = s; }
+  // Returns the caller's lent handles (on_deliver).
+  void deliver_resolve();
+  bool resolve_delivered() const { return delivered_; }
+  void drop() override;
+
+  State state = State::STARTING;
+  std::function<void()> on_deliver;
+  std::function<void()> on_cancel;  // requests the callee task's cancellation
+  bool cancellation_requested = false;
+
+ private:
+  bool delivered_ = false;
+};
+
+// A thread either runs (it is on `Runtime::current_`) or waits for
+// `ready_func`, to be resumed by running `cont` (callback-ABI and
+// not-yet-entered threads) or by its own nested wait (`cont` empty).
+struct Thread {
+  Task* task = nullptr;
+  uint32_t storage[2] = {0, 0};
+  std::function<bool()> ready_func;
+  std::function<void(bool cancelled)> cont;
+  bool cancellable = false;  // while waiting: request_cancellation may resume it
+};
+
+struct Task {
+  enum class State : uint8_t { INITIAL, STARTED, PENDING_CANCEL, CANCEL_DELIVERED, RESOLVED };
+
+  Task(ComponentFunc& f, OnStart start, OnResolve resolve);
+  bool ft_async() const;
+  bool opts_async() const;
+  bool needs_exclusive() const;
+  // The wasmtime rule the reference tests check: a task of a non-async
+  // function type may not block until it has returned.
+  bool may_block() const { return ft_async() || state == State::RESOLVED; }
+  std::vector<Val> start();
+  void return_(std::vector<Val> result);
+  void cancel();
+  bool deliver_pending_cancel(bool cancellable);
+
+  ComponentFunc& func;
+  ComponentInstance* inst;
+  OnStart on_start;
+  OnResolve on_resolve;
+  State state = State::INITIAL;
+  uint32_t num_borrows = 0;
+  Thread implicit_thread;
+};
+
+// ---- Streams and futures (streams.cpp) ------------------------------------
+
+enum class CopyResult : uint32_t { COMPLETED = 0, DROPPED = 1, CANCELLED = 2 };
+enum class CopyState : uint8_t { IDLE, COPYING, CANCELLING_COPY, DONE };
+
+// BufferGuestImpl: `length` elements of the stream's type at `ptr` in the
+// memory of the instance copying (no elements for a stream without a type).
+class CopyBuffer {
+ public:
+  static constexpr uint32_t MAX_LENGTH = (uint32_t{1} << 28) - 1;
+  CopyBuffer(engine::Store& store, std::unique_ptr<ResourceHooks> hooks, const Layout* elem,
+             const RtOptions& opts, uint64_t ptr, uint32_t length);
+  ~CopyBuffer();
+  uint32_t remain() const { return length_ - progress; }
+  bool is_zero_length() const { return length_ == 0; }
+  std::vector<Val> read(uint32_t n);
+  void write(const std::vector<Val>& vs);
+
+  uint32_t progress = 0;
+
+ private:
+  CanonOptions opts_;
+  engine::Store& store_;
+  std::unique_ptr<ResourceHooks> hooks_;
+  const Layout* elem_;
+  uint64_t ptr_;
+  uint32_t length_;
+};
+
+using ReclaimBuffer = std::function<void()>;
+using OnCopy = std::function<void(ReclaimBuffer)>;
+using OnCopyDone = std::function<void(CopyResult)>;
+
+// SharedStreamImpl / SharedFutureImpl: the one pending copy of either end.
+struct SharedCopy {
+  SharedCopy(const Type* t, bool future) : t(t), future(future) {}
+  void reset_pending();
+  void reset_and_notify_pending(CopyResult result);
+  void cancel() { reset_and_notify_pending(CopyResult::CANCELLED); }
+  void drop();
+  void read(ComponentInstance* inst, CopyBuffer* dst, OnCopy on_copy, OnCopyDone on_copy_done);
+  void write(ComponentInstance* inst, CopyBuffer* src, OnCopy on_copy, OnCopyDone on_copy_done);
+
+  const Type* t;  // the element type (null: none)
+  bool future;
+  bool dropped = false;
+  ComponentInstance* pending_inst = nullptr;
+  CopyBuffer* pending_buffer = nullptr;
+  OnCopy pending_on_copy;
+  OnCopyDone pending_on_copy_done;
+};
+
+// ReadableStreamEnd, WritableStreamEnd, ReadableFutureEnd, WritableFutureEnd.
+class CopyEnd : public Waitable {
+ public:
+  CopyEnd(std::shared_ptr<SharedCopy> shared, bool readable)
+      : shared(std::move(shared)), readable(readable) {}
+  bool copying() const { return state == CopyState::COPYING || state == CopyState::CANCELLING_COPY; }
+  void drop() override;
+
+  std::shared_ptr<SharedCopy> shared;
+  bool readable;
+  CopyState state = CopyState::IDLE;
+  std::unique_ptr<CopyBuffer> buffer;  // the copy in progress
+};
+
+}  // namespace weft::component
