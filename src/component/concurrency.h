@@ -168,8 +168,14 @@ struct SharedCopy {
   void reset_and_notify_pending(CopyResult result);
   void cancel() { reset_and_notify_pending(CopyResult::CANCELLED); }
   void drop();
-  void read(ComponentInstance* inst, CopyBuffer* dst, OnCopy on_copy, OnCopyDone on_copy_done);
-  void write(ComponentInstance* inst, CopyBuffer* src, OnCopy on_copy, OnCopyDone on_copy_done);
+  void read(ComponentInstance* inst, CopyBuffer* dst, OnCopy on_copy, OnCopyDone on_copy_done) {
+    copy(inst, dst, true, std::move(on_copy), std::move(on_copy_done));
+  }
+  void write(ComponentInstance* inst, CopyBuffer* src, OnCopy on_copy, OnCopyDone on_copy_done) {
+    copy(inst, src, false, std::move(on_copy), std::move(on_copy_done));
+  }
+
+  void copy(ComponentInstance* inst, CopyBuffer* mine, bool reading, OnCopy on_copy, OnCopyDone on_copy_done);
 
   const Type* t;  // the element type (null: none)
   bool future;

@@ -108,65 +108,42 @@ void SharedCopy::drop() {
   if (pending_buffer) reset_and_notify_pending(CopyResult::DROPPED);
 }
 
-// SharedStreamImpl.read / SharedFutureImpl.read.
-void SharedCopy::read(ComponentInstance* inst, CopyBuffer* dst, OnCopy on_copy, OnCopyDone on_copy_done) {
+// SharedStreamImpl.read / .write and SharedFutureImpl.read / .write: the
+// spec's two functions are mirror images (but for the zero-length write
+// rendezvous), so one copy serves both, `mine` being the caller's buffer.
+void SharedCopy::copy(ComponentInstance* inst, CopyBuffer* mine, bool reading, OnCopy on_copy,
+                      OnCopyDone on_copy_done) {
   if (dropped) {
     on_copy_done(CopyResult::DROPPED);
-  } else if (!pending_buffer) {
-    pending_inst = inst;
-    pending_buffer = dst;
-    pending_on_copy = std::move(on_copy);
-    pending_on_copy_done = std::move(on_copy_done);
-  } else {
-    trap_if(inst == pending_inst && !none_or_number_type(t),
-            future ? "cannot read from and write to intra-component future"
-                   : "cannot read from and write to intra-component stream");
-    if (future) {
-      dst->write(pending_buffer->read(1));
-      reset_and_notify_pending(CopyResult::COMPLETED);
-      on_copy_done(CopyResult::COMPLETED);
-    } else if (pending_buffer->remain() > 0) {
-      if (dst->remain() > 0) {
-        dst->write(pending_buffer->read(std::min(dst->remain(), pending_buffer->remain())));
-        pending_on_copy([this] { reset_pending(); });
-      }
-      on_copy_done(CopyResult::COMPLETED);
-    } else {
-      reset_and_notify_pending(CopyResult::COMPLETED);
-      read(inst, dst, std::move(on_copy), std::move(on_copy_done));
-    }
+    return;
   }
-}
-
-// SharedStreamImpl.write / SharedFutureImpl.write.
-void SharedCopy::write(ComponentInstance* inst, CopyBuffer* src, OnCopy on_copy, OnCopyDone on_copy_done) {
-  if (dropped) {
-    on_copy_done(CopyResult::DROPPED);
-  } else if (!pending_buffer) {
+  if (!pending_buffer) {
     pending_inst = inst;
-    pending_buffer = src;
+    pending_buffer = mine;
     pending_on_copy = std::move(on_copy);
     pending_on_copy_done = std::move(on_copy_done);
-  } else {
-    trap_if(inst == pending_inst && !none_or_number_type(t),
-            future ? "cannot read from and write to intra-component future"
-                   : "cannot read from and write to intra-component stream");
-    if (future) {
-      pending_buffer->write(src->read(1));
-      reset_and_notify_pending(CopyResult::COMPLETED);
-      on_copy_done(CopyResult::COMPLETED);
-    } else if (pending_buffer->remain() > 0) {
-      if (src->remain() > 0) {
-        pending_buffer->write(src->read(std::min(src->remain(), pending_buffer->remain())));
-        pending_on_copy([this] { reset_pending(); });
-      }
-      on_copy_done(CopyResult::COMPLETED);
-    } else if (src->is_zero_length() && pending_buffer->is_zero_length()) {
-      on_copy_done(CopyResult::COMPLETED);
-    } else {
-      reset_and_notify_pending(CopyResult::COMPLETED);
-      write(inst, src, std::move(on_copy), std::move(on_copy_done));
+    return;
+  }
+  trap_if(inst == pending_inst && !none_or_number_type(t),
+          future ? "cannot read from and write to intra-component future"
+                 : "cannot read from and write to intra-component stream");
+  CopyBuffer* src = reading ? pending_buffer : mine;
+  CopyBuffer* dst = reading ? mine : pending_buffer;
+  if (future) {
+    dst->write(src->read(1));
+    reset_and_notify_pending(CopyResult::COMPLETED);
+    on_copy_done(CopyResult::COMPLETED);
+  } else if (pending_buffer->remain() > 0) {
+    if (mine->remain() > 0) {
+      dst->write(src->read(std::min(src->remain(), dst->remain())));
+      pending_on_copy([this] { reset_pending(); });
     }
+    on_copy_done(CopyResult::COMPLETED);
+  } else if (!reading && mine->is_zero_length() && pending_buffer->is_zero_length()) {
+    on_copy_done(CopyResult::COMPLETED);
+  } else {
+    reset_and_notify_pending(CopyResult::COMPLETED);
+    copy(inst, mine, reading, std::move(on_copy), std::move(on_copy_done));
   }
 }
 
