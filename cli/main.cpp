@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"inherit-env", "inherit-network"}));
   run_cmd->add_option("--tcplisten", run.tcplisten, "preopen a listening TCP socket on HOST:PORT (repeatable)")
       ->allow_extra_args(false);
-  run_cmd->add_option("--argv0", run.argv0, "the program name the guest sees (default: FILE)");
+  run_cmd->add_option("--argv0", run.argv0, "the program name the guest sees (default: FILE's name)");
   add_feature_flag(run_cmd, run.features);
   std::vector<std::string> run_line;  // FILE, then the guest's arguments
   run_cmd->add_option("file", run_line, "the .wasm file, then arguments for the guest")->required();

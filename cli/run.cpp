@@ -3,6 +3,7 @@
 // or the program's entry (`_start`, `wasi:cli/run@0.2.x#run`).
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,7 +100,9 @@ Call prepare_call(const wasm::Module& module, const std::string& text) {
 // What the guest may see, from --dir, --env, -S, --tcplisten and --argv0.
 wasi::common::WasiConfig wasi_config(const RunOptions& options) {
   wasi::common::WasiConfig config;
-  config.args.push_back(options.argv0.empty() ? options.file : options.argv0);
+  // As wasmtime: the file's name without its directories.
+  config.args.push_back(options.argv0.empty() ? std::filesystem::path(options.file).filename().string()
+                                              : options.argv0);
   config.args.insert(config.args.end(), options.args.begin(), options.args.end());
   for (const std::string& dir : options.dirs) config.preopens.push_back(wasi::common::parse_dir_flag(dir));
   for (const std::string& env : options.envs) wasi::common::add_env_flag(config, env);
@@ -144,11 +147,12 @@ component::ComponentFunc* find_export(const component::RtExports& exports, const
   return it == scope->end() || it->second.kind != component::ExternKind::Func ? nullptr : it->second.func;
 }
 
-// The component's `wasi:cli/run` export (any 0.2.x), or an empty string.
+// The component's `wasi:cli/run` export, or an empty string. Toolchains
+// export 0.3.x beside 0.2.x, whose `run` may then be a stub: 0.3.x first.
 std::string cli_run_export(const component::Type* component) {
-  for (const component::NamedExtern& e : component->exports)
-    if (e.desc.kind == component::ExternKind::Instance && e.name.rfind("wasi:cli/run@0.2.", 0) == 0)
-      return e.name + "#run";
+  for (const char* prefix : {"wasi:cli/run@0.3.", "wasi:cli/run@0.2."})
+    for (const component::NamedExtern& e : component->exports)
+      if (e.desc.kind == component::ExternKind::Instance && e.name.starts_with(prefix)) return e.name + "#run";
   return {};
 }
 
@@ -218,7 +222,7 @@ int run_component(const RunOptions& options, ByteBuffer bytes) {
     check_invocations(info.type, options.invokes);
     if (options.invokes.empty()) {
       entry = cli_run_export(info.type);
-      if (entry.empty()) return fail("no --invoke given and the component exports no wasi:cli/run@0.2.x");
+      if (entry.empty()) return fail("no --invoke given and the component exports no wasi:cli/run (0.2.x or 0.3.x)");
     }
   } catch (const Error& e) {
     return fail(e.what());

@@ -248,7 +248,7 @@ if [ -e "$components/values.wasm" ]; then
     "error: too many arguments: echo-u8 takes 1 at column 12" \
     "$weft" run --invoke 'echo-u8(1)' --invoke 'echo-u8(1, 2)' "$values"
   check "component without wasi:cli/run" 1 "" \
-    "error: no --invoke given and the component exports no wasi:cli/run@0.2.x" "$weft" run "$values"
+    "error: no --invoke given and the component exports no wasi:cli/run (0.2.x or 0.3.x)" "$weft" run "$values"
 
   # Traps in a component: exit 134, the trap and the backtrace.
   check "component trap in --invoke" 134 "" "error: wasm trap: unreachable" \

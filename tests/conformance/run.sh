@@ -66,6 +66,16 @@ else
   echo "conformance: $wasi not found, skipped"
 fi
 
+# The WASI 0.3 tests (Rust components importing 0.2 and 0.3 side by side;
+# wasi:http ones are issue 6).
+wasi_p3=$wasi/tests/rust/testsuite/wasm32-wasip3
+if [ -d "$wasi_p3" ]; then
+  echo "== wasi-testsuite wasm32-wasip3"
+  "$shared/tools/wasi-testsuite-run" --runner "$weft" -j 2 --exclude '/http-' --expect "$here/wasi-p3.expect" \
+    "$wasi_p3" | tail -n 1
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
+
 # The same tests as WASI 0.2 command components (the preview1 adapter).
 wasi_p2=$shared/wasi-testsuite-p2
 if [ -d "$wasi_p2" ]; then

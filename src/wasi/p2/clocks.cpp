@@ -2,6 +2,8 @@
 // insecure, insecure-seed).
 #include "wasi/common/clocks.h"
 
+#include <utility>
+
 #include "wasi/p2/state.h"
 
 namespace weft::wasi::p2 {
@@ -70,6 +72,21 @@ void add_wall_clock(component::Host& host) {
              [](HostCall& c) { c.result = datetime(c.result_type(), resolution(Clock::Realtime)); });
 }
 
+// 0.3.0's clocks: the same readings, system-clock's instant is wall-clock's
+// datetime with signed seconds, resolutions are durations; the waits
+// (monotonic-clock wait-for/wait-until) are async, not served here.
+void add_clocks_v3(component::Host& host) {
+  host.add("wasi:clocks/types", kVersion3);  // type definitions only
+  auto& system = host.add("wasi:clocks/system-clock", kVersion3);
+  system.func("now", 0, [](HostCall& c) { c.result = datetime(c.result_type(), now(Clock::Realtime)); });
+  system.func("get-resolution", 0,
+              [](HostCall& c) { c.result = hv::scalar(c.result_type(), resolution(Clock::Realtime)); });
+  auto& monotonic = host.add("wasi:clocks/monotonic-clock", kVersion3);
+  monotonic.func("now", 0, [](HostCall& c) { c.result = hv::scalar(c.result_type(), now(Clock::Monotonic)); });
+  monotonic.func("get-resolution", 0,
+                 [](HostCall& c) { c.result = hv::scalar(c.result_type(), resolution(Clock::Monotonic)); });
+}
+
 // The most bytes one get-random-bytes call returns: a guest asking for more
 // is misbehaving, and the host would have to allocate it all.
 constexpr uint64_t kMaxRandomBytes = 64u << 20;
@@ -94,19 +111,25 @@ uint64_t random_u64() {
 // The insecure interfaces are served from the same CSPRNG: it is fast
 // enough, and "insecure" only permits weaker sources.
 void add_random(component::Host& host) {
-  for (auto [name, bytes, u64] :
-       {std::tuple{"wasi:random/random", "get-random-bytes", "get-random-u64"},
-        std::tuple{"wasi:random/insecure", "get-insecure-random-bytes", "get-insecure-random-u64"}}) {
-    auto& iface = host.add(name, kVersion);
-    iface.func(bytes, 1, random_bytes);
-    iface.func(u64, 0, [](HostCall& c) { c.result = hv::scalar(c.result_type(), random_u64()); });
+  for (auto [version, seed_name] :
+       {std::pair{kVersion, "insecure-seed"}, std::pair{kVersion3, "get-insecure-seed"}}) {
+    for (auto [name, bytes, u64] :
+         {std::tuple{"wasi:random/random", "get-random-bytes", "get-random-u64"},
+          std::tuple{"wasi:random/insecure", "get-insecure-random-bytes", "get-insecure-random-u64"}}) {
+      auto& iface = host.add(name, version);
+      iface.func(bytes, 1, random_bytes);
+      iface.func(u64, 0, [](HostCall& c) { c.result = hv::scalar(c.result_type(), random_u64()); });
+    }
+    auto& seed = host.add("wasi:random/insecure-seed", version);
+    seed.func(seed_name, 0, [](HostCall& c) {
+      // One value per process: the WIT means it as a value import (a seed
+      // for hash-map DoS protection), and tests read it twice.
+      static const std::pair<uint64_t, uint64_t> value{random_u64(), random_u64()};
+      const component::Type* t = c.result_type();
+      c.result = hv::tuple(t, {hv::scalar(hv::tuple_type(t, 0), value.first),
+                               hv::scalar(hv::tuple_type(t, 1), value.second)});
+    });
   }
-  auto& seed = host.add("wasi:random/insecure-seed", kVersion);
-  seed.func("insecure-seed", 0, [](HostCall& c) {
-    const component::Type* t = c.result_type();
-    c.result = hv::tuple(
-        t, {hv::scalar(hv::tuple_type(t, 0), random_u64()), hv::scalar(hv::tuple_type(t, 1), random_u64())});
-  });
 }
 
 }  // namespace
@@ -114,6 +137,7 @@ void add_random(component::Host& host) {
 void add_clocks_random(component::Host& host, State& st) {
   add_monotonic_clock(host, st);
   add_wall_clock(host);
+  add_clocks_v3(host);
   add_random(host);
 }
 

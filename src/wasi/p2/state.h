@@ -334,5 +334,10 @@ void open_preopens(State& st);
 
 // The version every WASI 0.2 interface is registered with (matches 0.2.x).
 inline constexpr const char* kVersion = "0.2.12";
+// WASI 0.3.0 kept some interfaces synchronous and, but for a few names, as
+// they were (cli environment/exit/terminal-*, random, the clocks' readings):
+// these bindings serve them at this version too. Its async interfaces need
+// async host functions (the WASI 0.3 host, issue 5).
+inline constexpr const char* kVersion3 = "0.3.0";
 
 }  // namespace weft::wasi::p2
