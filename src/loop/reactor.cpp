@@ -41,6 +41,7 @@ Reactor::~Reactor() {
 
 bool Reactor::run_until(const std::function<bool()>& done) {
   while (!done()) {
+    ++turns_;
     if (uv_run(&loop_, UV_RUN_ONCE) == 0 && !done()) return false;
   }
   return true;

@@ -26,6 +26,9 @@ class Reactor {
   // the loop ran out of active handles and requests first (done() can then
   // never become true).
   bool run_until(const std::function<bool()>& done);
+  // Loop turns run_until has taken: each one sleeps in the kernel until
+  // something is ready, so a wait that costs many turns is spinning.
+  uint64_t turns() const { return turns_; }
 
   // Runs `work` on libuv's thread pool and waits (running the loop) for it;
   // returns what `work` returned. For OS calls that may block for long
@@ -39,6 +42,7 @@ class Reactor {
 
  private:
   uv_loop_t loop_;
+  uint64_t turns_ = 0;
 };
 
 // A readiness watch on an OS descriptor (uv_poll). The handle outlives this

@@ -20,6 +20,11 @@ TEST_CASE("a timer wakes run_until no earlier than asked", "[loop]") {
   timer.start(20'000'000, [&] { fired = true; });
   REQUIRE(reactor.run_until([&] { return fired; }));
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(20));
+  // It slept in the kernel: a turn or two (millisecond rounding), counted.
+  CHECK(reactor.turns() >= 1);
+  CHECK(reactor.turns() <= 3);
+  CHECK(reactor.run_until([] { return true; }));
+  CHECK(reactor.turns() <= 3);  // nothing to wait for: no turn
 }
 
 TEST_CASE("run_until says when nothing can complete", "[loop]") {
