@@ -186,13 +186,13 @@ engine::Function* Runtime::canon_builtin(ComponentInstance* inst, const Canon& c
         auto subtask = handle_as<Subtask>(inst, i, "subtask");
         trap_if(subtask->resolve_delivered(), "subtask has already resolved");
         trap_if(subtask->cancellation_requested, "subtask cancellation already requested");
-        trap_if(subtask->in_waitable_set() && !flag, "waitable cannot be used synchronously while added to a waitable set");
+        trap_if_sync_in_set(*subtask, flag);
         if (!subtask->resolved()) {
           subtask->cancellation_requested = true;
           subtask->on_cancel();
           if (!subtask->resolved()) {
             if (flag) {
-              call.set_i32(0, 0xffffffff);  // BLOCKED
+              call.set_i32(0, BLOCKED);
               return;
             }
             wait_until([s = subtask.get()] { return s->has_pending_event(); });

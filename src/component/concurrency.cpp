@@ -171,6 +171,13 @@ void Runtime::wait_until(const std::function<bool()>& ready) {
   run_until(ready);
 }
 
+bool Runtime::await_event(Waitable& w, bool async) {
+  if (w.has_pending_event()) return true;
+  if (async) return false;
+  wait_until([&w] { return w.has_pending_event(); });
+  return true;
+}
+
 std::shared_ptr<Task> Runtime::invoke(ComponentInstance* caller, ComponentFunc& f, OnStart on_start,
                                       OnResolve on_resolve) {
   if (f.host || (!f.type->async && !f.plan->opts.async)) {

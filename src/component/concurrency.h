@@ -38,6 +38,10 @@ struct EventTuple {
 
 enum class CallbackCode : uint32_t { EXIT = 0, YIELD = 1, WAIT = 2, MAX = 2 };
 
+// What an async built-in returns when the operation goes on in the
+// background (its event arrives through a waitable set).
+constexpr uint32_t BLOCKED = 0xffffffff;
+
 class Waitable {
  public:
   virtual ~Waitable();
@@ -55,6 +59,11 @@ class Waitable {
   std::function<EventTuple()> pending_event_;
   WaitableSet* wset_ = nullptr;
 };
+
+// A synchronous wait on `w` would steal the event its waitable set expects.
+inline void trap_if_sync_in_set(const Waitable& w, bool async) {
+  trap_if(w.in_waitable_set() && !async, "waitable cannot be used synchronously while added to a waitable set");
+}
 
 struct WaitableSet {
   std::vector<Waitable*> elems;

@@ -199,6 +199,10 @@ class Runtime {
   void run_until(const std::function<bool()>& ready);
   // The running thread blocks (nested, on its stack) until `ready`.
   void wait_until(const std::function<bool()>& ready);
+  // For a built-in that may have to wait for `w`'s event: true once it is
+  // there (a synchronous caller waits for it), false for an async caller
+  // that is to be answered BLOCKED.
+  bool await_event(Waitable& w, bool async);
   // Calls `f` from `caller` (null: the host) with Store.invoke's protocol:
   // the callee pulls its arguments with on_start and pushes its result (or
   // nothing when cancelled) with on_resolve, possibly after this returns.

@@ -14,8 +14,6 @@ namespace weft::component {
 
 namespace {
 
-constexpr uint32_t BLOCKED = 0xffffffff;
-
 bool none_or_number_type(const Type* t) {
   if (!t) return true;
   switch (t->kind) {
@@ -212,8 +210,7 @@ void Runtime::copy_builtin(engine::HostCall& call, CanonKind kind, ComponentInst
                             ? "cannot read from stream after being notified that the writable end dropped"
                             : "cannot write to stream after being notified that the readable end dropped"))
               : "stream or future end is already copying");
-      trap_if(e->in_waitable_set() && !opts.async,
-              "waitable cannot be used synchronously while added to a waitable set");
+      trap_if_sync_in_set(*e, opts.async);
       const uint32_t n = future ? 1 : call.i32(2);
       e->buffer = std::make_unique<CopyBuffer>(store_, hooks_for(inst), t->a ? layouts_->of(t->a) : nullptr,
                                                opts, call.i32(1), n);
@@ -243,14 +240,7 @@ void Runtime::copy_builtin(engine::HostCall& call, CanonKind kind, ComponentInst
       } else {
         e->shared->write(inst, e->buffer.get(), on_copy, on_copy_done);
       }
-      if (!e->has_pending_event()) {
-        if (opts.async) {
-          call.set_i32(0, BLOCKED);
-          return;
-        }
-        wait_until([end] { return end->has_pending_event(); });
-      }
-      call.set_i32(0, e->get_pending_event().payload);
+      call.set_i32(0, await_event(*e, opts.async) ? e->get_pending_event().payload : BLOCKED);
       return;
     }
     case CanonKind::StreamCancelRead:
@@ -260,21 +250,10 @@ void Runtime::copy_builtin(engine::HostCall& call, CanonKind kind, ComponentInst
       const bool readable = kind == CanonKind::StreamCancelRead || kind == CanonKind::FutureCancelRead;
       auto e = copy_end(inst, call.i32(0), readable, t);
       trap_if(e->state != CopyState::COPYING, "stream or future end is not copying");
-      trap_if(e->in_waitable_set() && !async,
-              "waitable cannot be used synchronously while added to a waitable set");
+      trap_if_sync_in_set(*e, async);
       e->state = CopyState::CANCELLING_COPY;
-      if (!e->has_pending_event()) {
-        e->shared->cancel();
-        if (!e->has_pending_event()) {
-          if (async) {
-            call.set_i32(0, BLOCKED);
-            return;
-          }
-          CopyEnd* end = e.get();
-          wait_until([end] { return end->has_pending_event(); });
-        }
-      }
-      call.set_i32(0, e->get_pending_event().payload);
+      if (!e->has_pending_event()) e->shared->cancel();
+      call.set_i32(0, await_event(*e, async) ? e->get_pending_event().payload : BLOCKED);
       return;
     }
     case CanonKind::StreamDropReadable:
