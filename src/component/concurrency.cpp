@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "component/canonical.h"
+#include "component/host_async.h"
 
 namespace weft::component {
 
@@ -111,6 +112,12 @@ void Runtime::start_waiting(Thread& t, std::function<bool()> ready, std::functio
 }
 
 bool Runtime::tick() {
+  if (!posted_.empty()) {
+    std::function<void()> work = std::move(posted_.front());
+    posted_.erase(posted_.begin());
+    work();
+    return true;
+  }
   // A trap poisoned these instances: their threads never run again.
   std::erase_if(waiting_, [](Thread* t) {
     if (t->task->inst->may_enter) return false;
@@ -122,6 +129,8 @@ bool Runtime::tick() {
   resume(**it, false);
   return true;
 }
+
+void Runtime::post(std::function<void()> work) { posted_.push_back(std::move(work)); }
 
 void Runtime::resume(Thread& t, bool cancelled) {
   std::erase(waiting_, &t);
@@ -158,8 +167,17 @@ bool Task::deliver_pending_cancel(bool cancellable) {
   return true;
 }
 
+// Guest work first, but the host's events are polled every so often so a
+// guest that keeps yielding cannot starve them.
 void Runtime::run_until(const std::function<bool()>& ready) {
-  while (!ready()) trap_if(!tick(), "deadlock detected: event loop cannot make further progress");
+  uint32_t ticks = 0;
+  while (!ready()) {
+    if (tick()) {
+      if (++ticks % 64 == 0 && event_loop_) event_loop_(false);
+      continue;
+    }
+    trap_if(!event_loop_ || !event_loop_(true), "deadlock detected: event loop cannot make further progress");
+  }
 }
 
 void Runtime::wait_until(const std::function<bool()>& ready) {
@@ -178,14 +196,25 @@ bool Runtime::await_event(Waitable& w, bool async) {
   return true;
 }
 
-std::shared_ptr<Task> Runtime::invoke(ComponentInstance* caller, ComponentFunc& f, OnStart on_start,
-                                      OnResolve on_resolve) {
-  if (f.host || (!f.type->async && !f.plan->opts.async)) {
+std::function<void()> Runtime::invoke(ComponentInstance* caller, ComponentFunc& f, OnStart on_start,
+                                     OnResolve on_resolve) {
+  if (f.host) {
+    std::shared_ptr<HostPending> pending = start_host(f, on_start(), std::move(on_resolve));
+    if (!pending) return nullptr;
+    return [pending] {
+      if (!pending->done() && pending->on_cancel) pending->on_cancel();
+    };
+  }
+  if (!f.type->async && !f.plan->opts.async) {
     std::vector<Val> args = on_start();
-    on_resolve(f.host ? call_host(f, args) : call_from(caller, f, args));
+    on_resolve(call_from(caller, f, args));
     return nullptr;
   }
-  return start_task(caller, f, std::move(on_start), std::move(on_resolve));
+  std::shared_ptr<Task> task = start_task(caller, f, std::move(on_start), std::move(on_resolve));
+  // Weak: the task's on_resolve owns the caller's subtask, which holds this.
+  return [this, weak = std::weak_ptr<Task>(task), caller] {
+    if (auto t = weak.lock()) request_cancellation(*t, caller);
+  };
 }
 
 }  // namespace weft::component

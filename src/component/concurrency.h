@@ -142,20 +142,41 @@ struct Task {
 enum class CopyResult : uint32_t { COMPLETED = 0, DROPPED = 1, CANCELLED = 2 };
 enum class CopyState : uint8_t { IDLE, COPYING, CANCELLING_COPY, DONE };
 
-// BufferGuestImpl: `length` elements of the stream's type at `ptr` in the
-// memory of the instance copying (no elements for a stream without a type).
+// Buffer (definitions.py): `length` elements a copy reads from or writes
+// into; `progress` counts those already copied.
 class CopyBuffer {
  public:
   static constexpr uint32_t MAX_LENGTH = (uint32_t{1} << 28) - 1;
-  CopyBuffer(engine::Store& store, std::unique_ptr<ResourceHooks> hooks, const Layout* elem,
-             const RtOptions& opts, uint64_t ptr, uint32_t length);
-  ~CopyBuffer();
+  explicit CopyBuffer(uint32_t length) : length_(length) {}
+  virtual ~CopyBuffer();
   uint32_t remain() const { return length_ - progress; }
   bool is_zero_length() const { return length_ == 0; }
-  std::vector<Val> read(uint32_t n);
-  void write(const std::vector<Val>& vs);
+  // The next `n` elements, as values / stores `vs` as the next elements.
+  virtual std::vector<Val> read(uint32_t n) = 0;
+  virtual void write(const std::vector<Val>& vs) = 0;
+  // Where the remaining elements are when they are bytes held contiguously
+  // (stream<u8>), else null: copies between two such buffers are one memcpy.
+  virtual uint8_t* bytes() { return nullptr; }
 
   uint32_t progress = 0;
+
+ protected:
+  uint32_t length_;
+};
+
+// Moves `n` elements from `src` to `dst`.
+void transfer(CopyBuffer& src, CopyBuffer& dst, uint32_t n);
+
+// BufferGuestImpl: `length` elements of the stream's type at `ptr` in the
+// memory of the instance copying (no elements for a stream without a type).
+class GuestBuffer final : public CopyBuffer {
+ public:
+  GuestBuffer(engine::Store& store, std::unique_ptr<ResourceHooks> hooks, const Layout* elem,
+              const RtOptions& opts, uint64_t ptr, uint32_t length);
+  ~GuestBuffer() override;
+  std::vector<Val> read(uint32_t n) override;
+  void write(const std::vector<Val>& vs) override;
+  uint8_t* bytes() override;
 
  private:
   CanonOptions opts_;
@@ -163,7 +184,6 @@ class CopyBuffer {
   std::unique_ptr<ResourceHooks> hooks_;
   const Layout* elem_;
   uint64_t ptr_;
-  uint32_t length_;
 };
 
 using ReclaimBuffer = std::function<void()>;

@@ -24,6 +24,7 @@
 namespace weft::component {
 
 class Runtime;
+class HostPending;
 
 struct HostCall {
   Runtime& runtime;
@@ -32,6 +33,10 @@ struct HostCall {
   std::optional<Val> result;     // set by the host when func->a is not null
   const Type* result_type() const { return func->a; }
   const Type* param_type(size_t i) const { return func->fields.at(i).type; }
+  // The call completes later: the host keeps what this returns and
+  // resolves it (component/host_async.h) instead of setting `result`.
+  std::shared_ptr<HostPending> defer();
+  std::shared_ptr<HostPending> pending;
 };
 using HostFunction = std::function<void(HostCall&)>;
 

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -34,6 +35,8 @@ class Waitable;
 struct WaitableSet;
 struct SharedCopy;
 class ResourceHooks;
+class HostEnd;
+class HostPending;
 enum class CanonKind : uint8_t;
 struct Task;
 struct Thread;
@@ -156,6 +159,21 @@ class Runtime {
   engine::Function* canon_builtin(ComponentInstance* inst, const Canon& c, const Type* result,
                                   const RtOptions& opts);
 
+  // For host implementations (host_async.cpp). A new stream or future of
+  // type `t` (a stream<..> / future<..> of the function's signature): the
+  // value that gives the guest its readable end, and the host's writable
+  // end.
+  std::pair<Val, std::unique_ptr<HostEnd>> host_stream(const Type* t);
+  // The readable end of a stream or future a guest passed to the host.
+  std::unique_ptr<HostEnd> host_readable(const Val& v);
+  // Runs `work` from the scheduler, where it may call into guests (loop
+  // callbacks post what they found instead of acting on guests).
+  void post(std::function<void()> work);
+  // How the scheduler waits for the host when no guest thread is ready:
+  // `run(true)` returns once some host event happened, false when none can
+  // ever happen (nothing is pending); `run(false)` only polls.
+  void set_event_loop(std::function<bool(bool block)> run) { event_loop_ = std::move(run); }
+
   engine::Store& store() { return store_; }
   TypeStore& types() { return *types_; }
   ComponentInstance* new_instance();
@@ -206,8 +224,9 @@ class Runtime {
   // Calls `f` from `caller` (null: the host) with Store.invoke's protocol:
   // the callee pulls its arguments with on_start and pushes its result (or
   // nothing when cancelled) with on_resolve, possibly after this returns.
-  // Returns the callee's task while it runs on (null when it resolved).
-  std::shared_ptr<Task> invoke(ComponentInstance* caller, ComponentFunc& f, OnStart on_start, OnResolve on_resolve);
+  // Returns how to request the call's cancellation while it runs on (null
+  // when it resolved).
+  std::function<void()> invoke(ComponentInstance* caller, ComponentFunc& f, OnStart on_start, OnResolve on_resolve);
 
   // canon_lift of async-typed or async-lifted functions (resources.cpp).
   std::shared_ptr<Task> start_task(ComponentInstance* caller, ComponentFunc& f, OnStart on_start,
@@ -221,7 +240,11 @@ class Runtime {
   void task_return(engine::HostCall& call, const Type* result, const RtOptions& opts);
   engine::Function* lower_async(ComponentInstance* caller, ComponentFunc* callee,
                                 std::shared_ptr<const CanonPlan> plan);
-  std::vector<Val> call_host(ComponentFunc& f, std::span<const Val> args);
+  // Calls a host function; a synchronous caller waits for a deferred one.
+  std::vector<Val> call_host(ComponentInstance* caller, ComponentFunc& f, std::span<const Val> args);
+  // Starts a host function: null when it resolved (on_resolve has run), or
+  // the call that resolves later (host_async.cpp).
+  std::shared_ptr<HostPending> start_host(ComponentFunc& f, std::span<const Val> args, OnResolve on_resolve);
   // The root's import arguments from `host` (link.cpp).
   RtExports link(const Type* component_type, const Host& host);
   const Type* host_resource_type(const HostResource& r);
@@ -243,6 +266,8 @@ class Runtime {
   uint32_t async_lower_depth_ = 0;
   std::map<uint64_t, std::shared_ptr<SharedCopy>> in_flight_;
   uint64_t next_in_flight_ = 0;
+  std::vector<std::function<void()>> posted_;  // host work for the scheduler, oldest first
+  std::function<bool(bool)> event_loop_;
 };
 
 }  // namespace weft::component

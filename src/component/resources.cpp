@@ -142,7 +142,7 @@ ComponentFunc* Runtime::lift(ComponentInstance* inst, const Type* ft, engine::Fu
 // lift its results, post-return, and check that it dropped every borrow.
 // Async functions run as tasks the caller waits for.
 std::vector<Val> Runtime::call_from(ComponentInstance* caller, ComponentFunc& f, std::span<const Val> args) {
-  if (f.host) return call_host(f, args);
+  if (f.host) return call_host(caller, f, args);
   if (f.type->async || f.plan->opts.async) {
     std::optional<std::vector<Val>> results;
     start_task(
@@ -315,15 +315,19 @@ void Runtime::exit_implicit_thread(Task& task) {
   if (task.ft_async() && task.needs_exclusive()) task.inst->exclusive_thread = nullptr;
 }
 
-std::vector<Val> Runtime::call_host(ComponentFunc& f, std::span<const Val> args) {
-  HostCall call{*this, f.type, args, std::nullopt};
-  (*f.host)(call);
-  std::vector<Val> results;
-  if (f.type->a) {
-    trap_if(!call.result || call.result->type != f.type->a, "host function returned a value of another type");
-    results.push_back(std::move(*call.result));
+std::vector<Val> Runtime::call_host(ComponentInstance* caller, ComponentFunc& f, std::span<const Val> args) {
+  // Shared: a trap while waiting leaves the call pending with this.
+  auto results = std::make_shared<std::optional<std::vector<Val>>>();
+  if (start_host(f, args, [results](std::optional<std::vector<Val>> r) { *results = std::move(r); })) {
+    auto resolved = [results] { return results->has_value(); };
+    if (caller) {
+      wait_until(resolved);
+    } else {
+      run_until(resolved);
+    }
   }
-  return results;
+  trap_if(!results->has_value(), "host function was cancelled");
+  return std::move(**results);
 }
 
 // canon_lower: a core host function that lifts its arguments out of the
@@ -407,18 +411,14 @@ engine::Function* Runtime::lower_async(ComponentInstance* caller, ComponentFunc*
       subtask->resolve(Subtask::State::RETURNED);
     };
     ++async_lower_depth_;
-    std::shared_ptr<Task> task;
     try {
-      task = invoke(caller, *callee, on_start, on_resolve);
+      subtask->on_cancel = invoke(caller, *callee, on_start, on_resolve);
     } catch (...) {
       --async_lower_depth_;
       throw;
     }
     --async_lower_depth_;
-    // Weak: the task's on_resolve owns the subtask.
-    subtask->on_cancel = [this, weak = std::weak_ptr<Task>(task), caller] {
-      if (auto t = weak.lock()) request_cancellation(*t, caller);
-    };
+    if (!subtask->on_cancel) subtask->on_cancel = [] {};
     if (subtask->resolved()) {
       subtask->deliver_resolve();
       call.set_i32(0, static_cast<uint32_t>(Subtask::State::RETURNED));

@@ -3,6 +3,7 @@
 // between the two ends' guest buffers, partial and zero-length copies, and
 // the handle rules for passing readable ends in calls.
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -46,9 +47,23 @@ std::shared_ptr<CopyEnd> copy_end(ComponentInstance* inst, uint32_t i, bool read
 
 }  // namespace
 
-CopyBuffer::CopyBuffer(engine::Store& store, std::unique_ptr<ResourceHooks> hooks, const Layout* elem,
-                       const RtOptions& opts, uint64_t ptr, uint32_t length)
-    : store_(store), hooks_(std::move(hooks)), elem_(elem), ptr_(ptr), length_(length) {
+CopyBuffer::~CopyBuffer() = default;
+
+void transfer(CopyBuffer& src, CopyBuffer& dst, uint32_t n) {
+  uint8_t* from = src.bytes();
+  uint8_t* to = dst.bytes();
+  if (from && to) {
+    std::memmove(to, from, n);
+    src.progress += n;
+    dst.progress += n;
+    return;
+  }
+  dst.write(src.read(n));
+}
+
+GuestBuffer::GuestBuffer(engine::Store& store, std::unique_ptr<ResourceHooks> hooks, const Layout* elem,
+                         const RtOptions& opts, uint64_t ptr, uint32_t length)
+    : CopyBuffer(length), store_(store), hooks_(std::move(hooks)), elem_(elem), ptr_(ptr) {
   opts_.string_encoding = static_cast<StringEncoding>(opts.string_encoding);
   opts_.memory = opts.memory;
   opts_.realloc = opts.realloc;
@@ -61,9 +76,9 @@ CopyBuffer::CopyBuffer(engine::Store& store, std::unique_ptr<ResourceHooks> hook
   }
 }
 
-CopyBuffer::~CopyBuffer() = default;
+GuestBuffer::~GuestBuffer() = default;
 
-std::vector<Val> CopyBuffer::read(uint32_t n) {
+std::vector<Val> GuestBuffer::read(uint32_t n) {
   std::vector<Val> vs(n);
   if (elem_) {
     LiftLowerContext cx{opts_, store_, hooks_.get()};
@@ -76,7 +91,7 @@ std::vector<Val> CopyBuffer::read(uint32_t n) {
   return vs;
 }
 
-void CopyBuffer::write(const std::vector<Val>& vs) {
+void GuestBuffer::write(const std::vector<Val>& vs) {
   if (elem_) {
     LiftLowerContext cx{opts_, store_, hooks_.get()};
     for (const Val& v : vs) {
@@ -85,6 +100,12 @@ void CopyBuffer::write(const std::vector<Val>& vs) {
     }
   }
   progress += static_cast<uint32_t>(vs.size());
+}
+
+// Bytes stay where the constructor checked them: memory never shrinks.
+uint8_t* GuestBuffer::bytes() {
+  if (!elem_ || elem_->shape != Shape::U8 || !opts_.memory) return nullptr;
+  return opts_.memory->data() + ptr_ + progress;
 }
 
 void SharedCopy::reset_pending() {
@@ -128,12 +149,12 @@ void SharedCopy::copy(ComponentInstance* inst, CopyBuffer* mine, bool reading, O
   CopyBuffer* src = reading ? pending_buffer : mine;
   CopyBuffer* dst = reading ? mine : pending_buffer;
   if (future) {
-    dst->write(src->read(1));
+    transfer(*src, *dst, 1);
     reset_and_notify_pending(CopyResult::COMPLETED);
     on_copy_done(CopyResult::COMPLETED);
   } else if (pending_buffer->remain() > 0) {
     if (mine->remain() > 0) {
-      dst->write(src->read(std::min(src->remain(), dst->remain())));
+      transfer(*src, *dst, std::min(src->remain(), dst->remain()));
       pending_on_copy([this] { reset_pending(); });
     }
     on_copy_done(CopyResult::COMPLETED);
@@ -212,7 +233,7 @@ void Runtime::copy_builtin(engine::HostCall& call, CanonKind kind, ComponentInst
               : "stream or future end is already copying");
       trap_if_sync_in_set(*e, opts.async);
       const uint32_t n = future ? 1 : call.i32(2);
-      e->buffer = std::make_unique<CopyBuffer>(store_, hooks_for(inst), t->a ? layouts_->of(t->a) : nullptr,
+      e->buffer = std::make_unique<GuestBuffer>(store_, hooks_for(inst), t->a ? layouts_->of(t->a) : nullptr,
                                                opts, call.i32(1), n);
       const EventCode code = future ? (readable ? EventCode::FUTURE_READ : EventCode::FUTURE_WRITE)
                                     : (readable ? EventCode::STREAM_READ : EventCode::STREAM_WRITE);

@@ -47,6 +47,13 @@ bool Reactor::run_until(const std::function<bool()>& done) {
   return true;
 }
 
+bool Reactor::run_once(bool block) {
+  if (!uv_loop_alive(&loop_)) return false;
+  ++turns_;
+  uv_run(&loop_, block ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+  return true;
+}
+
 int Reactor::run_blocking(std::function<int()> work) {
   struct Job {
     uv_work_t req;

@@ -26,7 +26,11 @@ class Reactor {
   // the loop ran out of active handles and requests first (done() can then
   // never become true).
   bool run_until(const std::function<bool()>& done);
-  // Loop turns run_until has taken: each one sleeps in the kernel until
+  // One turn for a scheduler that waits on the loop when it has nothing
+  // else to do: with `block`, sleeps until something happened. False when
+  // nothing can ever happen (no active handle or request).
+  bool run_once(bool block);
+  // Loop turns run_until and run_once have taken: each one sleeps in the kernel until
   // something is ready, so a wait that costs many turns is spinning.
   uint64_t turns() const { return turns_; }
 
