@@ -160,13 +160,15 @@ engine::Function* Runtime::canon_builtin(ComponentInstance* inst, const Canon& c
         // Outside of any task (a start function) wait_until traps.
         Task* task = current_.empty() ? nullptr : current_.back()->task;
         wset->num_waiting++;
-        wait_until([w = wset.get(), task, flag] {
-          return w->has_pending_event() || (flag && task->state == Task::State::PENDING_CANCEL);
-        });
+        const bool cancelled = wait_until(
+                                   [w = wset.get(), task, flag] {
+                                     return w->has_pending_event() ||
+                                            (flag && task->state == Task::State::PENDING_CANCEL);
+                                   },
+                                   flag) ||
+                               task->deliver_pending_cancel(flag);
         wset->num_waiting--;
-        unpack_event(opts, ptr,
-                     task->deliver_pending_cancel(flag) ? EventTuple{EventCode::TASK_CANCELLED, 0, 0}
-                                                        : wset->get_pending_event(),
+        unpack_event(opts, ptr, cancelled ? EventTuple{EventCode::TASK_CANCELLED, 0, 0} : wset->get_pending_event(),
                      call);
         return;
       }
@@ -221,15 +223,15 @@ engine::Function* Runtime::canon_builtin(ComponentInstance* inst, const Canon& c
         return;
       }
       case CanonKind::ThreadYield: {
-        // Thread.yield_: others that are ready may run first (never from a
-        // task that may not block).
+        // Thread.yield_: others that are ready run first (a task that may
+        // not block goes on).
         Task* task = current_.empty() ? nullptr : current_.back()->task;
-        if (task && task->deliver_pending_cancel(flag)) {
-          call.set_i32(0, 1);  // Cancelled.TRUE
-          return;
+        bool cancelled = false;
+        if (task) {
+          cancelled = (task->may_block() && suspend_until([] { return true; }, flag)) ||
+                      task->deliver_pending_cancel(flag);
         }
-        if (task && task->may_block()) tick();
-        call.set_i32(0, task && task->deliver_pending_cancel(flag) ? 1 : 0);
+        call.set_i32(0, cancelled ? 1 : 0);  // Cancelled
         return;
       }
       case CanonKind::BackpressureInc:

@@ -1,9 +1,9 @@
 // Tasks, waitables and the scheduler (definitions.py "Concurrency",
-// Store.tick). See concurrency.h for how threads block without stack
-// switching.
+// Store.tick). See concurrency.h for how threads block on their fibers.
 #include "component/concurrency.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "component/canonical.h"
@@ -13,9 +13,8 @@ namespace weft::component {
 
 namespace {
 
-// A waiting thread's continuation owns its task, and so the thread: freeing
-// it ends both.
-void release(Thread& t) { std::function<void(bool)> cont = std::move(t.cont); }
+// Engine stacks kept for later threads (each is large, if lazily committed).
+constexpr size_t MAX_FREE_STACKS = 64;
 
 }  // namespace
 
@@ -95,7 +94,7 @@ Runtime::ThreadScope::ThreadScope(Runtime& rt, Thread& thread) : rt_(rt) { rt_.c
 Runtime::ThreadScope::~ThreadScope() { rt_.current_.pop_back(); }
 
 void Runtime::release_waiting() {
-  for (Thread* t : std::exchange(waiting_, {})) release(*t);
+  while (!waiting_.empty()) discard(*waiting_.front());
 }
 
 Thread& Runtime::current_thread() {
@@ -103,12 +102,62 @@ Thread& Runtime::current_thread() {
   return *current_.back();
 }
 
-void Runtime::start_waiting(Thread& t, std::function<bool()> ready, std::function<void(bool)> cont,
-                            bool cancellable) {
+void Runtime::start_waiting(Thread& t, std::function<bool()> ready, bool cancellable) {
   t.ready_func = std::move(ready);
-  t.cont = std::move(cont);
   t.cancellable = cancellable;
   waiting_.push_back(&t);
+}
+
+void Runtime::spawn(Thread& t, std::function<void()> body) {
+  if (free_stacks_.empty()) {
+    t.stacks = std::make_unique<engine::CallStacks>(store_.limits());
+  } else {
+    t.stacks = std::move(free_stacks_.back());
+    free_stacks_.pop_back();
+  }
+  t.fiber = std::make_unique<Fiber>(std::move(body));
+  run_fiber(t, false);
+}
+
+void Runtime::resume(Thread& t, bool cancelled) {
+  std::erase(waiting_, &t);
+  t.ready_func = nullptr;
+  t.cancelled = cancelled;
+  run_fiber(t, false);
+}
+
+void Runtime::discard(Thread& t) {
+  std::erase(waiting_, &t);
+  t.ready_func = nullptr;
+  run_fiber(t, true);
+}
+
+// Switches to `t`'s fiber, its engine stacks in place of the resumer's,
+// until it blocks or ends. An ended fiber goes, and with it what its body
+// held: the task, and so `t`.
+void Runtime::run_fiber(Thread& t, bool unwind) {
+  struct Switch {
+    Runtime& rt;
+    Thread& t;
+    Switch(Runtime& rt, Thread& t) : rt(rt), t(t) {
+      engine::swap_call_stacks(rt.store_, *t.stacks);
+      rt.current_.push_back(&t);
+    }
+    ~Switch() {
+      rt.current_.pop_back();
+      engine::swap_call_stacks(rt.store_, *t.stacks);
+      if (!t.fiber->done()) return;
+      if (rt.free_stacks_.size() < MAX_FREE_STACKS) rt.free_stacks_.push_back(std::move(t.stacks));
+      std::unique_ptr<Fiber> ended = std::move(t.fiber);
+    }
+    Switch(const Switch&) = delete;
+    Switch& operator=(const Switch&) = delete;
+  } in{*this, t};
+  if (unwind) {
+    t.fiber->unwind();
+  } else {
+    t.fiber->resume();
+  }
 }
 
 bool Runtime::tick() {
@@ -119,11 +168,11 @@ bool Runtime::tick() {
     return true;
   }
   // A trap poisoned these instances: their threads never run again.
-  std::erase_if(waiting_, [](Thread* t) {
-    if (t->task->inst->may_enter) return false;
-    release(*t);
-    return true;
-  });
+  for (;;) {
+    auto it = std::find_if(waiting_.begin(), waiting_.end(), [](const Thread* t) { return !t->task->inst->may_enter; });
+    if (it == waiting_.end()) break;
+    discard(**it);
+  }
   auto it = std::find_if(waiting_.begin(), waiting_.end(), [](const Thread* t) { return t->ready_func(); });
   if (it == waiting_.end()) return false;
   resume(**it, false);
@@ -131,14 +180,6 @@ bool Runtime::tick() {
 }
 
 void Runtime::post(std::function<void()> work) { posted_.push_back(std::move(work)); }
-
-void Runtime::resume(Thread& t, bool cancelled) {
-  std::erase(waiting_, &t);
-  t.ready_func = nullptr;
-  std::function<void(bool)> cont = std::move(t.cont);  // owns t's task while it runs
-  ThreadScope scope(*this, t);
-  cont(cancelled);
-}
 
 // Task.request_cancellation: a waiting thread that may be cancelled gets it
 // now; otherwise it is delivered at the task's next cancellable wait.
@@ -180,13 +221,30 @@ void Runtime::run_until(const std::function<bool()>& ready) {
   }
 }
 
-void Runtime::wait_until(const std::function<bool()>& ready) {
+bool Runtime::wait_until(std::function<bool()> ready, bool cancellable) {
   // Outside of any task (core start functions) is synchronous too.
   trap_if(current_.empty() || !current_.back()->task->may_block(),
           "cannot block a synchronous task before returning");
-  trap_if(async_lower_depth_ > 0 && !ready(),
-          "stackful async is not supported yet (a callee of an async-lowered call blocked)");
-  run_until(ready);
+  if (current_.back()->task->deliver_pending_cancel(cancellable)) return true;
+  if (ready()) return false;
+  return suspend_until(std::move(ready), cancellable);
+}
+
+bool Runtime::suspend_until(std::function<bool()> ready, bool cancellable) {
+  trap_if(current_.empty() || !current_.back()->task->may_block(),
+          "cannot block a synchronous task before returning");
+  Thread& t = *current_.back();
+  if (t.task->deliver_pending_cancel(cancellable)) return true;
+  if (!t.fiber || Fiber::current() != t.fiber.get()) throw std::logic_error("a blocking thread is not on its fiber");
+  start_waiting(t, std::move(ready), cancellable);
+  try {
+    Fiber::suspend();
+  } catch (const Fiber::Unwind&) {
+    std::erase(waiting_, &t);
+    t.ready_func = nullptr;
+    throw;
+  }
+  return t.cancelled;
 }
 
 bool Runtime::await_event(Waitable& w, bool async) {
@@ -201,8 +259,9 @@ std::function<void()> Runtime::invoke(ComponentInstance* caller, ComponentFunc& 
   if (f.host) {
     std::shared_ptr<HostPending> pending = start_host(f, on_start(), std::move(on_resolve));
     if (!pending) return nullptr;
-    return [pending] {
-      if (!pending->done() && pending->on_cancel) pending->on_cancel();
+    // Weak: the host's work owns the call until it completes.
+    return [weak = std::weak_ptr<HostPending>(pending)] {
+      if (auto p = weak.lock(); p && !p->done() && p->on_cancel) p->on_cancel();
     };
   }
   if (!f.type->async && !f.plan->opts.async) {

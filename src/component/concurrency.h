@@ -1,11 +1,12 @@
 // The async runtime's state (CanonicalABI.md "Concurrency", definitions.py
 // Thread, Task, Waitable, WaitableSet, Subtask). Names follow the spec.
 //
-// There is no stack switching: a thread that blocks with no core frames
-// live (a callback-ABI task between callbacks, or a task waiting to enter)
-// is a continuation in Runtime's waiting list; a thread that blocks inside
-// core code (a synchronous wait) runs the scheduler nested on its own stack
-// until it is ready again.
+// Every task of an async function type or with the async option runs its
+// implicit thread on a fiber of its own (base/fiber.h): a thread that blocks
+// (Thread.wait_until) joins Runtime's waiting list and suspends, which
+// returns control to whoever resumed it: the caller that started the task
+// (an async-lowered call then gets its subtask) or the scheduler
+// (Runtime::tick), which resumes a waiting thread once it is ready.
 #pragma once
 
 #include <cstdint>
@@ -14,9 +15,11 @@
 #include <optional>
 #include <vector>
 
+#include "base/fiber.h"
 #include "component/canonical.h"
 #include "component/instance.h"
 #include "component/value.h"
+#include "engine/interpreter.h"
 
 namespace weft::component {
 
@@ -102,15 +105,17 @@ class Subtask : public Waitable {
   bool delivered_ = false;
 };
 
-// A thread either runs (it is on `Runtime::current_`) or waits for
-// `ready_func`, to be resumed by running `cont` (callback-ABI and
-// not-yet-entered threads) or by its own nested wait (`cont` empty).
+// A thread runs on its fiber (it is on `Runtime::current_`) or waits for
+// `ready_func` (it is on `Runtime::waiting_`). A synchronous task's thread,
+// which never blocks, runs on its caller's stack and has no fiber.
 struct Thread {
   Task* task = nullptr;
   uint32_t storage[2] = {0, 0};
   std::function<bool()> ready_func;
-  std::function<void(bool cancelled)> cont;
   bool cancellable = false;  // while waiting: request_cancellation may resume it
+  bool cancelled = false;    // what the wait it was resumed from returns
+  std::unique_ptr<Fiber> fiber;
+  std::unique_ptr<engine::CallStacks> stacks;  // the engine's stacks for its calls
 };
 
 struct Task {
@@ -209,7 +214,9 @@ struct SharedCopy {
   const Type* t;  // the element type (null: none)
   bool future;
   bool dropped = false;
-  ComponentInstance* pending_inst = nullptr;
+  // A host end that is not copying learns here that the other end dropped.
+  std::function<void()> on_drop;
+  ComponentInstance* pending_inst = nullptr;  // null: the host (never "intra-component")
   CopyBuffer* pending_buffer = nullptr;
   OnCopy pending_on_copy;
   OnCopyDone pending_on_copy_done;

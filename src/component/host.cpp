@@ -49,6 +49,8 @@ bool semver_compatible(std::string_view a, std::string_view b) {
 
 HostInterface& Host::add(std::string name, std::string version) {
   auto& entries = interfaces_[std::move(name)];
+  for (auto& e : entries)
+    if (e->version == version) return e->iface;
   entries.push_back(std::make_unique<Entry>());
   entries.back()->version = std::move(version);
   return entries.back()->iface;

@@ -73,6 +73,7 @@ class Host {
  public:
   // `name` is "ns:pkg/iface"; `version` the newest version implemented. An
   // import `ns:pkg/iface@V` matches when V is compatible with `version`.
+  // Adding the same name and version again gives the same interface.
   HostInterface& add(std::string name, std::string version);
   // The interface an import name (with or without version) resolves to.
   const HostInterface* find(std::string_view import_name) const;

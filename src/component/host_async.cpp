@@ -25,17 +25,18 @@ void HostPending::resolve(std::optional<Val> result) {
             "host function returned a value of another type");
     std::vector<Val> results;
     if (result) results.push_back(std::move(*result));
-    on_resolve_(std::move(results));
+    std::exchange(on_resolve_, nullptr)(std::move(results));
   });
 }
 
 void HostPending::cancel() {
   if (done_) throw std::logic_error("host call cancelled after it resolved");
   done_ = true;
-  runtime_.post([this, keep = shared_from_this()] { on_resolve_(std::nullopt); });
+  runtime_.post([this, keep = shared_from_this()] { std::exchange(on_resolve_, nullptr)(std::nullopt); });
 }
 
-std::shared_ptr<HostPending> Runtime::start_host(ComponentFunc& f, std::span<const Val> args, OnResolve on_resolve) {
+std::shared_ptr<HostPending> Runtime::start_host(ComponentFunc& f, std::span<const Val> args,
+                                                 OnResolve on_resolve) {
   HostCall call{*this, f.type, args, std::nullopt, nullptr};
   (*f.host)(call);
   if (call.pending) {
@@ -51,13 +52,27 @@ std::shared_ptr<HostPending> Runtime::start_host(ComponentFunc& f, std::span<con
   return nullptr;
 }
 
+void Runtime::settle(const std::function<bool()>& idle) {
+  for (;;) {
+    while (!posted_.empty()) {
+      std::function<void()> work = std::move(posted_.front());
+      posted_.erase(posted_.begin());
+      work();
+    }
+    if (idle() || !event_loop_ || !event_loop_(true)) return;
+  }
+}
+
 HostBuffer::HostBuffer(const Type* elem, uint32_t capacity)
     : CopyBuffer(capacity), elem_(elem), is_bytes_(elem && elem->kind == TypeKind::U8) {
   if (is_bytes_) bytes_.resize(capacity);
 }
 
 HostBuffer::HostBuffer(const Type* elem, std::string bytes)
-    : CopyBuffer(static_cast<uint32_t>(bytes.size())), elem_(elem), is_bytes_(true), bytes_(std::move(bytes)) {
+    : CopyBuffer(static_cast<uint32_t>(bytes.size())),
+      elem_(elem),
+      is_bytes_(true),
+      bytes_(std::move(bytes)) {
   if (!elem || elem->kind != TypeKind::U8) throw std::logic_error("host bytes for a stream of another type");
 }
 
@@ -102,7 +117,15 @@ void HostBuffer::write(const std::vector<Val>& vs) {
   }
 }
 
-uint8_t* HostBuffer::bytes() { return is_bytes_ ? reinterpret_cast<uint8_t*>(bytes_.data()) + progress : nullptr; }
+void HostBuffer::clear() {
+  progress = 0;
+  read_at_ = 0;
+  vals_.clear();
+}
+
+uint8_t* HostBuffer::bytes() {
+  return is_bytes_ ? reinterpret_cast<uint8_t*>(bytes_.data()) + progress : nullptr;
+}
 
 HostEnd::HostEnd(std::shared_ptr<SharedCopy> shared, bool readable)
     : shared_(std::move(shared)), readable_(readable) {}
@@ -115,8 +138,9 @@ void HostEnd::copy(std::unique_ptr<HostBuffer> buffer, Done done) {
   done_ = std::move(done);
   // The peer copied into or out of the pending buffer: take it back at once.
   OnCopy on_copy = [this](const ReclaimBuffer& reclaim) {
+    HostEnd* self = this;  // reclaiming frees this closure
     reclaim();
-    finish(CopyResult::COMPLETED);
+    self->finish(CopyResult::COMPLETED);
   };
   OnCopyDone on_copy_done = [this](CopyResult result) { finish(result); };
   shared_->copy(nullptr, buffer_.get(), readable_, std::move(on_copy), std::move(on_copy_done));
@@ -133,9 +157,16 @@ void HostEnd::cancel() {
   if (buffer_ && shared_->pending_buffer == buffer_.get()) shared_->cancel();
 }
 
+void HostEnd::on_peer_drop(std::function<void()> f) {
+  if (shared_->dropped) return f();
+  shared_->on_drop = std::move(f);
+  watching_peer_ = true;
+}
+
 void HostEnd::drop() {
   if (dropped_) return;
   dropped_ = true;
+  if (watching_peer_) shared_->on_drop = nullptr;
   if (buffer_ && shared_->pending_buffer == buffer_.get()) shared_->reset_pending();
   buffer_.reset();
   done_ = nullptr;

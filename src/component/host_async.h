@@ -19,7 +19,9 @@
 namespace weft::component {
 
 // A host call that completes later (HostCall::defer). Resolve it from
-// anywhere, once; the result reaches the caller from the scheduler.
+// anywhere, once; the result reaches the caller from the scheduler. The
+// host's work that will resolve it owns it (the runtime only keeps a weak
+// reference for cancellation): work that is dropped drops the call.
 class HostPending : public std::enable_shared_from_this<HostPending> {
  public:
   HostPending(Runtime& runtime, const Type* result_type) : runtime_(runtime), result_type_(result_type) {}
@@ -58,6 +60,8 @@ class HostBuffer final : public CopyBuffer {
   // What a copy into the buffer brought: the first `progress` elements.
   std::string_view received_bytes() const { return std::string_view(bytes_).substr(0, progress); }
   std::vector<Val>& received_values() { return vals_; }
+  // Empties a buffer of received elements for another copy.
+  void clear();
 
  private:
   const Type* elem_;
@@ -91,6 +95,9 @@ class HostEnd {
   // Drops the end (cancelling any copy without calling its `done`); the
   // other end sees DROPPED. The destructor drops too.
   void drop();
+  // Calls `f` when the other end is dropped (at once if it was), whether
+  // or not a copy is going on: a host producing data stops early.
+  void on_peer_drop(std::function<void()> f);
   // The element type (null for a stream without one).
   const Type* element() const { return shared_->t; }
   bool readable() const { return readable_; }
@@ -101,6 +108,7 @@ class HostEnd {
   std::shared_ptr<SharedCopy> shared_;
   bool readable_;
   bool dropped_ = false;
+  bool watching_peer_ = false;  // set shared_->on_drop
   std::unique_ptr<HostBuffer> buffer_;
   Done done_;
 };

@@ -173,6 +173,10 @@ class Runtime {
   // `run(true)` returns once some host event happened, false when none can
   // ever happen (nothing is pending); `run(false)` only polls.
   void set_event_loop(std::function<bool(bool block)> run) { event_loop_ = std::move(run); }
+  // After the last call: runs the host work posted so far, and the loop,
+  // until `idle()` holds or nothing more can happen (output a guest handed
+  // over goes out). Guest threads do not run.
+  void settle(const std::function<bool()>& idle);
 
   engine::Store& store() { return store_; }
   TypeStore& types() { return *types_; }
@@ -197,10 +201,17 @@ class Runtime {
 
   // The async runtime (concurrency.cpp): Store.waiting and its scheduler.
   Thread& current_thread();
-  // Thread `t` waits for `ready`, then is resumed by running `cont`.
-  void start_waiting(Thread& t, std::function<bool()> ready, std::function<void(bool cancelled)> cont,
-                     bool cancellable);
+  // Thread `t` joins the waiting list until `ready`.
+  void start_waiting(Thread& t, std::function<bool()> ready, bool cancellable);
+  // Starts thread `t` on a fiber running `body`, until it blocks or ends.
+  void spawn(Thread& t, std::function<void()> body);
+  // Runs waiting thread `t` until it blocks again or ends; `cancelled` is
+  // what its wait returns.
   void resume(Thread& t, bool cancelled);
+  // Ends waiting thread `t` without running it further: its fiber unwinds.
+  void discard(Thread& t);
+  // resume / discard: switches to `t`'s fiber (to unwind it when `unwind`).
+  void run_fiber(Thread& t, bool unwind);
   void request_cancellation(Task& task, ComponentInstance* caller);
   // Store.tick: resumes the first ready waiting thread; false if none is.
   bool tick();
@@ -213,10 +224,16 @@ class Runtime {
   uint32_t lower_async_value(ComponentInstance* inst, uint64_t token, const Type* t);
   void copy_builtin(engine::HostCall& call, CanonKind kind, ComponentInstance* inst, const Type* t,
                     const RtOptions& opts, bool async);
-  // Runs the scheduler until `ready`; traps on deadlock.
+  // Runs the scheduler (on the host's stack) until `ready`; traps on
+  // deadlock.
   void run_until(const std::function<bool()>& ready);
-  // The running thread blocks (nested, on its stack) until `ready`.
-  void wait_until(const std::function<bool()>& ready);
+  // Thread.wait_until: the running thread blocks until `ready` (not at all
+  // when it already is), or until its task's cancellation when
+  // `cancellable`. Returns whether it was cancelled.
+  bool wait_until(std::function<bool()> ready, bool cancellable = false);
+  // The same, but blocks even when `ready` already is: threads that are
+  // ready too get to run first (Thread.yield_, entering in turn).
+  bool suspend_until(std::function<bool()> ready, bool cancellable);
   // For a built-in that may have to wait for `w`'s event: true once it is
   // there (a synchronous caller waits for it), false for an async caller
   // that is to be answered BLOCKED.
@@ -233,8 +250,7 @@ class Runtime {
                                    OnResolve on_resolve);
   void run_task(const std::shared_ptr<Task>& task);
   void enter_task(const std::shared_ptr<Task>& task);
-  void callback_step(const std::shared_ptr<Task>& task, uint32_t packed);
-  void next_callback(const std::shared_ptr<Task>& task, WaitableSet* wset, bool cancelled);
+  void callback_loop(const std::shared_ptr<Task>& task, uint32_t packed);
   void exit_implicit_thread(Task& task);
   // canon task.return of the current task (resources.cpp: it lifts handles).
   void task_return(engine::HostCall& call, const Type* result, const RtOptions& opts);
@@ -260,10 +276,8 @@ class Runtime {
   std::vector<std::shared_ptr<ComponentScope>> scopes_;  // kept: nested components close over them
   std::vector<Thread*> current_;  // running threads, innermost last
   std::vector<Thread*> waiting_;  // Store.waiting, oldest first
-  // Async-lowered calls whose callee is running on the stack: were it to
-  // block there, the spec would switch back to the caller, which takes
-  // stack switching this runtime does not have yet.
-  uint32_t async_lower_depth_ = 0;
+  // Engine stacks of ended threads, for the next ones.
+  std::vector<std::unique_ptr<engine::CallStacks>> free_stacks_;
   std::map<uint64_t, std::shared_ptr<SharedCopy>> in_flight_;
   uint64_t next_in_flight_ = 0;
   std::vector<std::function<void()>> posted_;  // host work for the scheduler, oldest first

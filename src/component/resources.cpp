@@ -144,17 +144,18 @@ ComponentFunc* Runtime::lift(ComponentInstance* inst, const Type* ft, engine::Fu
 std::vector<Val> Runtime::call_from(ComponentInstance* caller, ComponentFunc& f, std::span<const Val> args) {
   if (f.host) return call_host(caller, f, args);
   if (f.type->async || f.plan->opts.async) {
-    std::optional<std::vector<Val>> results;
+    // Shared: the calling thread may be discarded while the task runs on.
+    auto results = std::make_shared<std::optional<std::vector<Val>>>();
     start_task(
         caller, f, [args = std::vector<Val>(args.begin(), args.end())] { return args; },
-        [&results](std::optional<std::vector<Val>> r) { results = std::move(r); });
-    auto resolved = [&results] { return results.has_value(); };
+        [results](std::optional<std::vector<Val>> r) { *results = std::move(r); });
+    auto resolved = [results] { return results->has_value(); };
     if (caller) {
       wait_until(resolved);
     } else {
       run_until(resolved);
     }
-    return std::move(*results);
+    return std::move(**results);
   }
   ComponentInstance* inst = f.instance;
   trap_if(!inst->may_enter || inst == caller, "cannot enter component instance");
@@ -186,35 +187,34 @@ std::vector<Val> Runtime::call_from(ComponentInstance* caller, ComponentFunc& f,
   return results;
 }
 
-// canon_lift of an async function type or with the async option, up to
-// Task.enter_implicit_thread: the task may have to wait for backpressure.
+// canon_lift of an async function type or with the async option: the
+// task's implicit thread starts on its fiber, and this returns once it
+// blocks or ends. Task.enter_implicit_thread may wait for backpressure
+// first.
 std::shared_ptr<Task> Runtime::start_task(ComponentInstance* caller, ComponentFunc& f, OnStart on_start,
                                           OnResolve on_resolve) {
   ComponentInstance* inst = f.instance;
   trap_if(!inst->may_enter || inst == caller, "cannot enter component instance");
   auto task = std::make_shared<Task>(f, std::move(on_start), std::move(on_resolve));
-  if (task->ft_async()) {
-    auto has_backpressure = [inst, t = task.get()] {
-      return inst->backpressure > 0 || (t->needs_exclusive() && inst->exclusive_thread);
-    };
-    if (has_backpressure() || inst->num_waiting_to_enter > 0) {
-      inst->num_waiting_to_enter++;
-      start_waiting(
-          task->implicit_thread, [has_backpressure] { return !has_backpressure(); },
-          [this, task](bool cancelled) {
-            task->inst->num_waiting_to_enter--;
-            if (cancelled) {
-              task->cancel();
-            } else {
-              run_task(task);
-            }
-          },
-          true);
-      return task;
+  // The fiber's body holds the task until it ends.
+  spawn(task->implicit_thread, [this, task] {
+    if (task->ft_async()) {
+      ComponentInstance* inst = task->inst;
+      auto has_backpressure = [inst, t = task.get()] {
+        return inst->backpressure > 0 || (t->needs_exclusive() && inst->exclusive_thread);
+      };
+      if (has_backpressure() || inst->num_waiting_to_enter > 0) {
+        inst->num_waiting_to_enter++;
+        const bool cancelled = suspend_until([has_backpressure] { return !has_backpressure(); }, true);
+        inst->num_waiting_to_enter--;
+        if (cancelled) {
+          task->cancel();
+          return;
+        }
+      }
     }
-  }
-  ThreadScope scope(*this, task->implicit_thread);
-  run_task(task);
+    run_task(task);
+  });
   return task;
 }
 
@@ -252,62 +252,47 @@ void Runtime::enter_task(const std::shared_ptr<Task>& task) {
     return;
   }
   if (!plan.opts.callback) {
-    // Stackful: it blocks on its own stack (Runtime::wait_until).
+    // Stackful: it blocks on its fiber (Runtime::wait_until).
     store_.call(task->func.core, core_args);
     exit_implicit_thread(*task);
     return;
   }
   std::vector<engine::Value> packed = store_.call(task->func.core, core_args);
-  callback_step(task, packed.at(0).i32);
+  callback_loop(task, packed.at(0).i32);
 }
 
-// One turn of canon_lift's callback loop: the callback's code says whether
-// the task is done or what it waits for before its next callback.
-void Runtime::callback_step(const std::shared_ptr<Task>& task, uint32_t packed) {
+// canon_lift's callback loop: each callback's code says whether the task
+// is done or what it waits for (without the instance's exclusive hold)
+// before its next callback.
+void Runtime::callback_loop(const std::shared_ptr<Task>& task, uint32_t packed) {
   ComponentInstance* inst = task->inst;
-  const uint32_t code = packed & 0xf;
-  if (code > static_cast<uint32_t>(CallbackCode::MAX)) trap("unsupported callback code: " + std::to_string(code));
-  if (code == static_cast<uint32_t>(CallbackCode::EXIT)) {
-    exit_implicit_thread(*task);
-    return;
-  }
-  inst->exclusive_thread = nullptr;
-  std::shared_ptr<WaitableSet> wset;
-  std::function<bool()> ready = [inst] { return !inst->exclusive_thread; };
-  if (code == static_cast<uint32_t>(CallbackCode::WAIT)) {
-    auto* e = std::get_if<std::shared_ptr<WaitableSet>>(&inst->handles.get(packed >> 4));
-    trap_if(!e, "callback WAIT: handle is not a waitable set");
-    wset = *e;
-    wset->num_waiting++;
-    ready = [inst, w = wset.get()] { return !inst->exclusive_thread && w->has_pending_event(); };
-  }
-  auto cont = [this, task, wset](bool cancelled) {
-    try {
-      next_callback(task, wset.get(), cancelled);
-    } catch (const engine::Trap&) {
-      task->inst->may_enter = false;
-      throw;
+  for (;;) {
+    const uint32_t code = packed & 0xf;
+    if (code > static_cast<uint32_t>(CallbackCode::MAX)) trap("unsupported callback code: " + std::to_string(code));
+    if (code == static_cast<uint32_t>(CallbackCode::EXIT)) break;
+    inst->exclusive_thread = nullptr;
+    std::shared_ptr<WaitableSet> wset;
+    std::function<bool()> ready = [inst] { return !inst->exclusive_thread; };
+    if (code == static_cast<uint32_t>(CallbackCode::WAIT)) {
+      auto* e = std::get_if<std::shared_ptr<WaitableSet>>(&inst->handles.get(packed >> 4));
+      trap_if(!e, "callback WAIT: handle is not a waitable set");
+      wset = *e;
+      wset->num_waiting++;
+      ready = [inst, w = wset.get()] { return !inst->exclusive_thread && w->has_pending_event(); };
     }
-  };
-  if (task->deliver_pending_cancel(true)) {
-    cont(true);
-    return;
+    const bool cancelled = suspend_until(std::move(ready), true);
+    EventTuple event;
+    if (cancelled) event.code = EventCode::TASK_CANCELLED;
+    if (wset) {
+      if (!cancelled) event = wset->get_pending_event();
+      wset->num_waiting--;
+    }
+    inst->exclusive_thread = &task->implicit_thread;
+    engine::Value args[3] = {engine::Value::make_i32(static_cast<uint32_t>(event.code)),
+                             engine::Value::make_i32(event.index), engine::Value::make_i32(event.payload)};
+    packed = store_.call(task->func.plan->opts.callback, args).at(0).i32;
   }
-  start_waiting(task->implicit_thread, std::move(ready), std::move(cont), true);
-}
-
-void Runtime::next_callback(const std::shared_ptr<Task>& task, WaitableSet* wset, bool cancelled) {
-  EventTuple event;
-  if (cancelled) event.code = EventCode::TASK_CANCELLED;
-  if (wset) {
-    if (!cancelled) event = wset->get_pending_event();
-    wset->num_waiting--;
-  }
-  task->inst->exclusive_thread = &task->implicit_thread;
-  engine::Value args[3] = {engine::Value::make_i32(static_cast<uint32_t>(event.code)),
-                           engine::Value::make_i32(event.index), engine::Value::make_i32(event.payload)};
-  std::vector<engine::Value> packed = store_.call(task->func.plan->opts.callback, args);
-  callback_step(task, packed.at(0).i32);
+  exit_implicit_thread(*task);
 }
 
 void Runtime::exit_implicit_thread(Task& task) {
@@ -410,14 +395,7 @@ engine::Function* Runtime::lower_async(ComponentInstance* caller, ComponentFunc*
       lower_values(cx, plan->results, *result, out_param);
       subtask->resolve(Subtask::State::RETURNED);
     };
-    ++async_lower_depth_;
-    try {
-      subtask->on_cancel = invoke(caller, *callee, on_start, on_resolve);
-    } catch (...) {
-      --async_lower_depth_;
-      throw;
-    }
-    --async_lower_depth_;
+    subtask->on_cancel = invoke(caller, *callee, on_start, on_resolve);
     if (!subtask->on_cancel) subtask->on_cancel = [] {};
     if (subtask->resolved()) {
       subtask->deliver_resolve();

@@ -125,6 +125,7 @@ void SharedCopy::drop() {
   if (dropped) return;
   dropped = true;
   if (pending_buffer) reset_and_notify_pending(CopyResult::DROPPED);
+  if (on_drop) std::exchange(on_drop, nullptr)();
 }
 
 // SharedStreamImpl.read / .write and SharedFutureImpl.read / .write: the
@@ -143,7 +144,7 @@ void SharedCopy::copy(ComponentInstance* inst, CopyBuffer* mine, bool reading, O
     pending_on_copy_done = std::move(on_copy_done);
     return;
   }
-  trap_if(inst == pending_inst && !none_or_number_type(t),
+  trap_if(inst && inst == pending_inst && !none_or_number_type(t),
           future ? "cannot read from and write to intra-component future"
                  : "cannot read from and write to intra-component stream");
   CopyBuffer* src = reading ? pending_buffer : mine;

@@ -1,12 +1,15 @@
 #include "engine/interpreter.h"
 
 #include <signal.h>
+#include <sys/mman.h>
 
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <type_traits>
+#include <utility>
 
 #include "engine/simd.h"
 #include "engine/translator.h"
@@ -906,6 +909,34 @@ Store::ExecState::ExecState(Store& s) : store(s) {
   stack_limit = s.stack_limit();
   fuel_enabled = s.limits().fuel != 0;
   fuel = static_cast<int64_t>(s.limits().fuel);
+}
+
+CallStacks::CallStacks(const StoreLimits& limits)
+    : value_slots(limits.max_stack_bytes / sizeof(uint64_t)) {
+  const size_t value_bytes = value_slots * sizeof(uint64_t);
+  map_size_ = value_bytes + size_t{limits.max_call_depth} * sizeof(Frame);
+  map_ = mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (map_ == MAP_FAILED) throw std::bad_alloc();
+  values = static_cast<uint64_t*>(map_);
+  value_top = values;
+  frames = reinterpret_cast<Frame*>(static_cast<char*>(map_) + value_bytes);
+  frames_end = frames + limits.max_call_depth;
+  frame_top = frames;
+}
+
+CallStacks::~CallStacks() { munmap(map_, map_size_); }
+
+void swap_call_stacks(Store& store, CallStacks& s) {
+  if (!store.exec) store.exec = std::make_unique<Store::ExecState>(store);
+  Store::ExecState& st = *store.exec;
+  std::swap(store.stack_begin_, s.values);
+  std::swap(store.stack_slots_, s.value_slots);
+  std::swap(store.stack_top_, s.value_top);
+  std::swap(st.frames_end, s.frames_end);
+  std::swap(st.top, s.frame_top);
+  std::swap(st.landing, s.landing);
+  st.stack_limit = store.stack_limit();
+  std::swap(t_active, s.active);
 }
 
 void invoke(Store& store, Function* func, uint64_t* slots) {

@@ -35,7 +35,7 @@ struct Store::ExecState {
 
   Store& store;
   std::unique_ptr<Frame[]> frames;  // max_call_depth entries
-  Frame* frames_end = nullptr;
+  Frame* frames_end = nullptr;      // of these, or of the CallStacks swapped in
   Frame* top = nullptr;             // next free frame
   uint64_t* stack_limit = nullptr;
   // Landing point of the innermost invoke for a guard-page fault; null while
@@ -48,6 +48,33 @@ struct Store::ExecState {
   // Exceptions live as long as the store: exnref values may hold them.
   std::vector<std::unique_ptr<Exception>> exceptions;
 };
+
+// A second set of the stacks calls run on (the value stack and the call-frame
+// stack) with the state of the activations on them. An embedder that
+// suspends calls midway and resumes them in another order (the component
+// model's fibers) gives each such call its own set: swap_call_stacks
+// exchanges it with the store's current one, on entering and on leaving.
+struct CallStacks {
+  // Sized as `limits` say, reserved but committed only as used.
+  explicit CallStacks(const StoreLimits& limits);
+  ~CallStacks();
+  CallStacks(const CallStacks&) = delete;
+  CallStacks& operator=(const CallStacks&) = delete;
+
+  uint64_t* values = nullptr;
+  size_t value_slots = 0;
+  uint64_t* value_top = nullptr;
+  Frame* frames = nullptr;
+  Frame* frames_end = nullptr;
+  Frame* frame_top = nullptr;
+  sigjmp_buf* landing = nullptr;
+  Store::ExecState* active = nullptr;  // the fault handler's activation
+
+ private:
+  void* map_ = nullptr;
+  size_t map_size_ = 0;
+};
+void swap_call_stacks(Store& store, CallStacks& stacks);
 
 // Runs `func` with its arguments in slots[0..] (one slot per value, two for
 // v128) and leaves its results there. `slots` lies within the store's value

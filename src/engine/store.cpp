@@ -105,7 +105,8 @@ Store::Store(StoreLimits limits) : limits_(limits) {
   stack_slots_ = limits_.max_stack_bytes / sizeof(uint64_t);
   // Left uninitialized: pages of a large stack that are never used cost nothing.
   stack_ = std::make_unique_for_overwrite<uint64_t[]>(stack_slots_);
-  stack_top_ = stack_.get();
+  stack_begin_ = stack_.get();
+  stack_top_ = stack_begin_;
 }
 
 Store::~Store() = default;

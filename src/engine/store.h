@@ -24,6 +24,7 @@ class Store;
 struct Instance;
 struct Function;
 struct CompiledFunction;  // the interpreter's translated code (interpreter.h)
+struct CallStacks;        // interpreter.h
 
 // What a host function sees. Arguments and results are raw 8-byte slots laid
 // out as the function's type says (one slot per value, two for v128); results
@@ -154,8 +155,8 @@ class Store {
 
   // The interpreter's value stack (owned here so nested host->wasm calls
   // share it).
-  uint64_t* stack_base() { return stack_.get(); }
-  uint64_t* stack_limit() { return stack_.get() + stack_slots_; }
+  uint64_t* stack_base() { return stack_begin_; }
+  uint64_t* stack_limit() { return stack_begin_ + stack_slots_; }
   // First free slot: Store::call puts a call's arguments here. The
   // interpreter moves it past its live frames before calling a host function
   // (and restores it after), so a nested call does not overwrite them.
@@ -163,6 +164,7 @@ class Store {
   void set_stack_top(uint64_t* top) { stack_top_ = top; }
 
  private:
+  friend void swap_call_stacks(Store& store, CallStacks& stacks);
   StoreLimits limits_;
   std::vector<std::unique_ptr<wasm::FuncType>> types_;
   std::unordered_map<std::string, uint32_t> type_ids_;
@@ -174,6 +176,7 @@ class Store {
   std::vector<std::unique_ptr<Tag>> tags_;
   std::vector<std::unique_ptr<Instance>> instances_;
   std::unique_ptr<uint64_t[]> stack_;
+  uint64_t* stack_begin_ = nullptr;  // stack_, or the CallStacks swapped in
   size_t stack_slots_ = 0;
   uint64_t* stack_top_ = nullptr;
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -71,6 +72,27 @@ int Reactor::run_blocking(std::function<int()> work) {
   return job.result;
 }
 
+void Reactor::queue_work(std::function<int()> work, std::function<void(int)> done) {
+  struct Job {
+    uv_work_t req;
+    std::function<int()> work;
+    std::function<void(int)> done;
+    int result = 0;
+  };
+  auto* job = new Job{{}, std::move(work), std::move(done)};
+  job->req.data = job;
+  int err = uv_queue_work(
+      &loop_, &job->req, [](uv_work_t* r) { auto* j = static_cast<Job*>(r->data); j->result = j->work(); },
+      [](uv_work_t* r, int) {
+        std::unique_ptr<Job> j(static_cast<Job*>(r->data));
+        j->done(j->result);
+      });
+  if (err) {
+    std::unique_ptr<Job> j(job);
+    j->done(j->work());
+  }
+}
+
 int Reactor::wait_fd(int fd, int events) {
   FdWatch watch(*this, fd);
   if (!watch.pollable()) return 0;
@@ -125,6 +147,7 @@ void FdWatch::stop() {
 struct Timer::Handle {
   uv_timer_t uv;
   std::function<void()> cb;
+  uint64_t deadline_ns = 0;  // uv_hrtime (CLOCK_MONOTONIC)
 };
 
 Timer::Timer(Reactor& reactor) : handle_(new Handle{}) {
@@ -137,12 +160,28 @@ Timer::~Timer() {
   close_and_delete(handle_);
 }
 
+// libuv's timers count whole milliseconds from a loop time rounded down, so
+// one may fire up to a millisecond before the deadline: it then waits again
+// for what is left.
+void Timer::arm(Handle* h) {
+  uint64_t now = uv_hrtime();
+  uint64_t left = h->deadline_ns > now ? h->deadline_ns - now : 0;
+  uint64_t ms = left / 1000000 + (left % 1000000 ? 1 : 0);
+  uv_update_time(h->uv.loop);  // the cached time may be stale after guest code ran
+  uv_timer_start(
+      &h->uv,
+      [](uv_timer_t* t) {
+        auto* handle = static_cast<Handle*>(t->data);
+        if (uv_hrtime() < handle->deadline_ns) return arm(handle);
+        handle->cb();
+      },
+      ms, 0);
+}
+
 void Timer::start(uint64_t timeout_ns, std::function<void()> cb) {
   handle_->cb = std::move(cb);
-  uint64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 ? 1 : 0);
-  // The loop's cached time may be stale after guest code ran.
-  uv_update_time(handle_->uv.loop);
-  uv_timer_start(&handle_->uv, [](uv_timer_t* t) { static_cast<Handle*>(t->data)->cb(); }, ms, 0);
+  handle_->deadline_ns = uv_hrtime() + timeout_ns;
+  arm(handle_);
 }
 
 void Timer::stop() { uv_timer_stop(&handle_->uv); }

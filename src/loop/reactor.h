@@ -39,6 +39,11 @@ class Reactor {
   // (fsync, fallocate) so other loop work keeps going meanwhile.
   int run_blocking(std::function<int()> work);
 
+  // Runs `work` on libuv's thread pool; `done` gets its result from the
+  // loop. For OS calls that may block (a write to a pipe someone reads
+  // slowly) while the loop goes on.
+  void queue_work(std::function<int()> work, std::function<void(int)> done);
+
   // Waits until `fd` is ready for `events` (UV_READABLE / UV_WRITABLE).
   // Returns 0, or a negative uv error. Descriptors epoll cannot watch
   // (regular files, /dev/null) are always ready: returns 0 at once.
@@ -80,13 +85,14 @@ class Timer {
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
 
-  // Calls `cb` after `timeout_ns` (rounded up to libuv's millisecond
-  // resolution, so the wait is never shorter than asked).
+  // Calls `cb` once `timeout_ns` have passed on CLOCK_MONOTONIC (never
+  // sooner; libuv's millisecond resolution makes it up to 1 ms later).
   void start(uint64_t timeout_ns, std::function<void()> cb);
   void stop();
 
  private:
   struct Handle;
+  static void arm(Handle* h);
   Handle* handle_;
 };
 
