@@ -64,9 +64,15 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run_cmd->add_option("--env", run.envs, "guest variable NAME=VALUE, or NAME to pass the host's (repeatable)")
       ->allow_extra_args(false);
-  run_cmd->add_option("-S", run.wasi_options, "WASI option: inherit-env, inherit-network (repeatable)")
+  std::vector<std::string> wasi_flags;
+  for (const char* name : {"inherit-env", "inherit-network", "tcp", "udp", "allow-ip-name-lookup"})
+    for (const char* value : {"", "=y", "=n"}) wasi_flags.push_back(std::string(name) + value);
+  run_cmd
+      ->add_option("-S", run.wasi_options,
+                   "WASI option, NAME[=y|n]: inherit-env, inherit-network, tcp, udp, allow-ip-name-lookup "
+                   "(repeatable)")
       ->allow_extra_args(false)
-      ->check(CLI::IsMember({"inherit-env", "inherit-network"}));
+      ->check(CLI::IsMember(wasi_flags));
   run_cmd->add_option("--tcplisten", run.tcplisten, "preopen a listening TCP socket on HOST:PORT (repeatable)")
       ->allow_extra_args(false);
   run_cmd->add_option("--argv0", run.argv0, "the program name the guest sees (default: FILE's name)");

@@ -107,8 +107,15 @@ wasi::common::WasiConfig wasi_config(const RunOptions& options) {
   for (const std::string& dir : options.dirs) config.preopens.push_back(wasi::common::parse_dir_flag(dir));
   for (const std::string& env : options.envs) wasi::common::add_env_flag(config, env);
   for (const std::string& option : options.wasi_options) {
-    if (option == "inherit-env") config.inherit_env = true;
-    if (option == "inherit-network") config.inherit_network = true;
+    // NAME, NAME=y or NAME=n (main.cpp checks the names).
+    std::string_view name = option;
+    bool on = !name.ends_with("=n");
+    if (size_t eq = name.find('='); eq != std::string_view::npos) name = name.substr(0, eq);
+    if (name == "inherit-env") config.inherit_env = on;
+    if (name == "inherit-network") config.inherit_network = on;
+    if (name == "tcp") config.tcp = on;
+    if (name == "udp") config.udp = on;
+    if (name == "allow-ip-name-lookup") config.allow_ip_name_lookup = on;
   }
   config.tcplisten = options.tcplisten;
   return config;
@@ -230,15 +237,18 @@ int run_component(const RunOptions& options, ByteBuffer bytes) {
 
   engine::Store store(store_limits(options));
   loop::Reactor reactor;
+  // Before the host: the host's pending work refers to the runtime.
+  component::Runtime runtime(store, info.store);
+  runtime.set_event_loop([&reactor](bool block) { return reactor.run_once(block); });
   wasi::common::WasiConfig config = wasi_config(options);
   wasi::p2::WasiHost wasi(reactor, config);
   component::Host host;
   wasi.add_to(host);
-  component::Runtime runtime(store, info.store);
   component::ComponentInstance* instance = runtime.instantiate(*comp, info.type, host);
 
   if (!entry.empty()) {
     std::vector<component::Val> result = runtime.call(*find_export(instance->exports, entry), {});
+    runtime.settle([&wasi] { return wasi.idle(); });
     std::fflush(stdout);
     // run: func() -> result: `err` is a failed program.
     return !result.empty() && result[0].case_index != 0 ? 1 : 0;

@@ -144,17 +144,26 @@ TEST_CASE("p2 sockets: error codes carry the WIT's labels and errno mapping", "[
   CHECK(net_error(Errno::NoEnt) == NetError::Unknown);
 }
 
-TEST_CASE("p2 sockets: without inherit-network everything is access-denied", "[wasi][p2][sockets]") {
+TEST_CASE("p2 sockets: without inherit-network no address can be used", "[wasi][p2][sockets]") {
   Fixture f(false);
   std::shared_ptr<TcpSocket> tcp;
-  CHECK(TcpSocket::create(f.st, false, tcp) == NetError::AccessDenied);
+  REQUIRE(TcpSocket::create(f.st, false, tcp) == NetError::Ok);
+  CHECK(tcp->start_bind(v4(127, 0, 0, 1, 0)) == NetError::AccessDenied);
+  CHECK(tcp->start_connect(v4(127, 0, 0, 1, 80)) == NetError::AccessDenied);
+  CHECK(tcp->start_listen() == NetError::InvalidState);  // not bound
   std::shared_ptr<UdpSocket> udp;
-  CHECK(UdpSocket::create(f.st, true, udp) == NetError::AccessDenied);
+  REQUIRE(UdpSocket::create(f.st, true, udp) == NetError::Ok);
+  CHECK(udp->start_bind(v6_loopback(0)) == NetError::AccessDenied);
   std::unique_ptr<ResolveAddressStream> lookup;
   CHECK(ResolveAddressStream::start(f.st, "127.0.0.1", lookup) == NetError::AccessDenied);
-  CHECK(!tcp);
-  CHECK(!udp);
   CHECK(!lookup);
+  // -S tcp=n and -S udp=n: no sockets at all.
+  f.config.tcp = f.config.udp = false;
+  CHECK(TcpSocket::create(f.st, false, tcp) == NetError::AccessDenied);
+  CHECK(UdpSocket::create(f.st, true, udp) == NetError::AccessDenied);
+  // -S allow-ip-name-lookup alone.
+  f.config.allow_ip_name_lookup = true;
+  CHECK(ResolveAddressStream::start(f.st, "127.0.0.1", lookup) == NetError::Ok);
 }
 
 TEST_CASE("p2 sockets: TCP listen, connect and accept over 127.0.0.1", "[wasi][p2][sockets]") {

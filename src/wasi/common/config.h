@@ -21,7 +21,16 @@ struct WasiConfig {
   std::vector<std::pair<std::string, std::string>> env;
   bool inherit_env = false;      // -S inherit-env: the host's environment first, then `env`
   std::vector<Preopen> preopens;
-  bool inherit_network = false;  // -S inherit-network
+  // Network capabilities, as wasmtime's -S flags: -S tcp and -S udp (on
+  // unless =n) allow creating sockets of the kind; using an address (bind,
+  // connect, listen, send) needs -S inherit-network; name lookup needs
+  // -S allow-ip-name-lookup or -S inherit-network. What is not allowed
+  // fails with access-denied.
+  bool inherit_network = false;
+  bool tcp = true;
+  bool udp = true;
+  bool allow_ip_name_lookup = false;
+  bool ip_name_lookup_allowed() const { return inherit_network || allow_ip_name_lookup; }
   std::vector<std::string> tcplisten;  // --tcplisten HOST:PORT, preopened as sockets after the dirs
 };
 

@@ -1,6 +1,11 @@
 #include "wasi/common/files.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 
 namespace weft::wasi::common {
 
@@ -20,6 +25,30 @@ Errno open_resolved(const ResolvedPath& r, const OpenOptions& o, OwnedFd& fd, st
   if (opened.get() < 0) return last_error();
   if (fstat(opened.get(), &st) != 0) return last_error();
   fd = std::move(opened);
+  return Errno::Success;
+}
+
+Errno read_at(int fd, uint64_t offset, size_t max, std::string& out) {
+  out.resize(max);
+  ssize_t n;
+  do n = pread(fd, out.data(), max, static_cast<off_t>(offset));
+  while (n < 0 && errno == EINTR);
+  out.resize(static_cast<size_t>(std::max<ssize_t>(n, 0)));
+  return n < 0 ? last_error() : Errno::Success;
+}
+
+Errno write_at(int fd, std::string_view data, uint64_t offset, bool append, uint64_t& written) {
+  written = 0;
+  while (written < data.size()) {
+    iovec iov{const_cast<char*>(data.data() + written), data.size() - written};
+    ssize_t n = append ? pwritev2(fd, &iov, 1, -1, RWF_APPEND)
+                       : pwritev(fd, &iov, 1, static_cast<off_t>(offset + written));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return last_error();
+    }
+    written += static_cast<uint64_t>(n);
+  }
   return Errno::Success;
 }
 

@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "wasi/common/errno.h"
 #include "wasi/common/path.h"
@@ -24,6 +26,15 @@ struct OpenOptions {
 // caller wanted followed, so the kernel follows none). On success `fd` owns
 // the descriptor and `st` is its fstat.
 Errno open_resolved(const ResolvedPath& r, const OpenOptions& o, OwnedFd& fd, struct stat& st);
+
+// Reads up to `max` bytes at `offset` into `out` (replacing it); a
+// regular file gives fewer only at its end.
+Errno read_at(int fd, uint64_t offset, size_t max, std::string& out);
+
+// Writes all of `data` at `offset`, or with `append` at the end of the file
+// wherever that is then. `written` counts what went out, also when an error
+// stopped it part way.
+Errno write_at(int fd, std::string_view data, uint64_t offset, bool append, uint64_t& written);
 
 // Nanoseconds since the epoch.
 uint64_t timespec_ns(const timespec& ts);

@@ -1,7 +1,8 @@
 // WASI 0.2 (wasi:io, wasi:cli, wasi:clocks, wasi:random, wasi:filesystem,
-// wasi:sockets) as host interfaces for components, over the services in
-// wasi/common and the loop. Every 0.2.x version of each interface is
-// served by the same implementation.
+// wasi:sockets) and WASI 0.3.0 (wasi/p3) as host interfaces for
+// components, over the services in wasi/common and the loop, side by side
+// in one host: today's toolchains import both. Every 0.2.x version of each
+// interface is served by the same implementation.
 #pragma once
 
 #include <memory>
@@ -9,6 +10,10 @@
 #include "component/host.h"
 #include "loop/reactor.h"
 #include "wasi/common/config.h"
+
+namespace weft::wasi::p3 {
+struct State;
+}
 
 namespace weft::wasi::p2 {
 
@@ -25,9 +30,13 @@ class WasiHost {
 
   // Registers every interface on `host` (which must not outlive this).
   void add_to(component::Host& host);
+  // Whether output handed to the OS has all been written (what a runner
+  // waits for before the process exits).
+  bool idle() const;
 
  private:
   std::unique_ptr<State> state_;
+  std::unique_ptr<p3::State> state3_;
 };
 
 }  // namespace weft::wasi::p2

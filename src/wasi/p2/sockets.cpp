@@ -1,27 +1,34 @@
 // wasi:sockets 0.2 (network, instance-network, tcp, tcp-create-socket, udp,
 // udp-create-socket, ip-name-lookup). Host sockets are non-blocking; the
 // WIT's start-*/finish-* pairs do their system call in start-* and report
-// in finish-*, and waiting happens on the loop through pollables. Without
-// -S inherit-network every socket operation fails with access-denied.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+// in finish-*, and waiting happens on the loop through pollables. What
+// does not depend on the version is in wasi/common/sockets.
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <climits>
-#include <cstring>
-#include <map>
 
 #include "wasi/p2/state.h"
 
 namespace weft::wasi::p2 {
 
 using common::Errno;
+using common::bad_local;
+using common::bad_remote;
+using common::bind_to;
+using common::connect_error;
+using common::fd_ready;
+using common::items;
+using common::ip_tuple;
+using common::last_net_error;
+using common::new_socket;
+using common::read_socket_address;
+using common::sock_name;
+using common::socket_address_val;
+using common::to_sockaddr;
+using common::from_sockaddr;
 
 // ---- error codes and addresses ----
 
@@ -32,143 +39,12 @@ const char* net_error_label(NetError e) {
       "address-not-bindable", "address-in-use", "remote-unreachable", "connection-refused",
       "connection-reset", "connection-aborted", "datagram-too-large", "name-unresolvable",
       "temporary-resolver-failure", "permanent-resolver-failure",
+      "connection-reset",  // ConnectionBroken: 0.2 has no connection-broken
   };
   return kLabels[static_cast<size_t>(e) - 1];
 }
 
-NetError net_error(Errno e) {
-  switch (e) {
-    case Errno::Success: return NetError::Ok;
-    case Errno::Acces: case Errno::Perm: case Errno::NotCapable: return NetError::AccessDenied;
-    case Errno::NotSup: case Errno::ProtoNoSupport: case Errno::NoProtoOpt: case Errno::NoSys:
-      return NetError::NotSupported;
-    case Errno::Inval: case Errno::AfNoSupport: case Errno::Fault: return NetError::InvalidArgument;
-    case Errno::NoMem: case Errno::NoBufs: return NetError::OutOfMemory;
-    case Errno::TimedOut: return NetError::Timeout;
-    case Errno::Already: return NetError::ConcurrencyConflict;
-    case Errno::Again: case Errno::InProgress: return NetError::WouldBlock;
-    case Errno::IsConn: case Errno::NotConn: case Errno::DestAddrReq: return NetError::InvalidState;
-    case Errno::MFile: case Errno::NFile: return NetError::NewSocketLimit;
-    case Errno::AddrNotAvail: return NetError::AddressNotBindable;
-    case Errno::AddrInUse: return NetError::AddressInUse;
-    case Errno::HostUnreach: case Errno::NetUnreach: case Errno::NetDown: case Errno::NetReset:
-      return NetError::RemoteUnreachable;
-    case Errno::ConnRefused: return NetError::ConnectionRefused;
-    case Errno::ConnReset: case Errno::Pipe: return NetError::ConnectionReset;
-    case Errno::ConnAborted: return NetError::ConnectionAborted;
-    case Errno::MsgSize: return NetError::DatagramTooLarge;
-    default: return NetError::Unknown;
-  }
-}
-
 namespace {
-
-NetError last_net_error() { return net_error(common::last_error()); }
-
-// A failed connect: an implicit bind without a free port is EADDRNOTAVAIL
-// on Linux, which the WIT calls address-in-use.
-NetError connect_error(Errno e) { return e == Errno::AddrNotAvail ? NetError::AddressInUse : net_error(e); }
-
-socklen_t to_sockaddr(const IpSocketAddress& a, sockaddr_storage& ss) {
-  ss = {};
-  if (!a.ip.ipv6) {
-    auto* s4 = reinterpret_cast<sockaddr_in*>(&ss);
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons(a.port);
-    std::memcpy(&s4->sin_addr, a.ip.bytes.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* s6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  s6->sin6_family = AF_INET6;
-  s6->sin6_port = htons(a.port);
-  s6->sin6_flowinfo = htonl(a.flow_info);
-  std::memcpy(&s6->sin6_addr, a.ip.bytes.data(), 16);
-  s6->sin6_scope_id = a.scope_id;
-  return sizeof(sockaddr_in6);
-}
-
-IpSocketAddress from_sockaddr(const sockaddr_storage& ss) {
-  IpSocketAddress a;
-  if (ss.ss_family == AF_INET) {
-    const auto* s4 = reinterpret_cast<const sockaddr_in*>(&ss);
-    a.port = ntohs(s4->sin_port);
-    std::memcpy(a.ip.bytes.data(), &s4->sin_addr, 4);
-  } else {
-    const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    a.ip.ipv6 = true;
-    a.port = ntohs(s6->sin6_port);
-    a.flow_info = ntohl(s6->sin6_flowinfo);
-    std::memcpy(a.ip.bytes.data(), &s6->sin6_addr, 16);
-    a.scope_id = s6->sin6_scope_id;
-  }
-  return a;
-}
-
-bool v4_mapped(const IpAddress& a) {
-  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return a.ipv6 && std::memcmp(a.bytes.data(), kPrefix, 12) == 0;
-}
-
-// An IPv4-mapped IPv6 address as the IPv4 address it maps (name lookup
-// never returns mapped addresses); others as they are.
-IpAddress unmapped(IpAddress a) {
-  if (!v4_mapped(a)) return a;
-  std::memmove(a.bytes.data(), a.bytes.data() + 12, 4);
-  std::fill(a.bytes.begin() + 4, a.bytes.end(), 0);
-  a.ipv6 = false;
-  return a;
-}
-
-bool unspecified(const IpAddress& a) {
-  size_t n = a.ipv6 ? 16 : 4;
-  return std::all_of(a.bytes.begin(), a.bytes.begin() + n, [](uint8_t b) { return b == 0; });
-}
-
-// Multicast, and for IPv4 also broadcast and the reserved 240/4.
-bool not_unicast(const IpAddress& a) { return a.ipv6 ? a.bytes[0] == 0xff : a.bytes[0] >= 224; }
-
-// The checks the WIT asks of a local address (bind) and a remote one
-// (connect, send): each failure is invalid-argument.
-bool bad_local(bool ipv6, const IpSocketAddress& a, bool unicast_only) {
-  return a.ip.ipv6 != ipv6 || v4_mapped(a.ip) || (unicast_only && not_unicast(a.ip));
-}
-bool bad_remote(bool ipv6, const IpSocketAddress& a, bool unicast_only) {
-  return bad_local(ipv6, a, unicast_only) || unspecified(a.ip) || a.port == 0;
-}
-
-NetError sock_name(int fd, bool peer, IpSocketAddress& out) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  int r = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
-               : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  if (r < 0) return last_net_error();
-  out = from_sockaddr(ss);
-  return NetError::Ok;
-}
-
-NetError bind_to(int fd, const IpSocketAddress& local) {
-  sockaddr_storage ss;
-  socklen_t len = to_sockaddr(local, ss);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) return last_net_error();
-  return NetError::Ok;
-}
-
-// Whether `fd` has any of `events` (or an error) now, without waiting.
-bool fd_ready(int fd, short events) {
-  pollfd p{fd, events, 0};
-  return ::poll(&p, 1, 0) > 0;
-}
-
-NetError new_socket(State& st, bool ipv6, int type, std::shared_ptr<SocketFd>& out) {
-  if (!st.config.inherit_network) return NetError::AccessDenied;
-  int fd = socket(ipv6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return last_net_error();
-  out = std::make_shared<SocketFd>(fd);
-  // WASI has no IPv4-mapped addresses, so an IPv6 socket is IPv6 only.
-  int one = 1;
-  if (ipv6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) return last_net_error();
-  return NetError::Ok;
-}
 
 // Ready when the socket has the events `events()` asks for (UV_READABLE /
 // UV_WRITABLE), or at once when it asks for none. Waits through io's
@@ -245,68 +121,11 @@ class SocketOutputStream final : public OutputStream {
 
 }  // namespace
 
-SocketFd::~SocketFd() { close(fd); }
-
-// ---- socket options ----
-
-namespace {
-
-// The setsockopt level and name of an option.
-std::pair<int, int> sockopt_name(Socket::Option o, bool ipv6) {
-  using O = Socket::Option;
-  switch (o) {
-    case O::KeepAliveEnabled: return {SOL_SOCKET, SO_KEEPALIVE};
-    case O::KeepAliveIdleTime: return {IPPROTO_TCP, TCP_KEEPIDLE};
-    case O::KeepAliveInterval: return {IPPROTO_TCP, TCP_KEEPINTVL};
-    case O::KeepAliveCount: return {IPPROTO_TCP, TCP_KEEPCNT};
-    case O::HopLimit: return ipv6 ? std::pair{IPPROTO_IPV6, IPV6_UNICAST_HOPS} : std::pair{IPPROTO_IP, IP_TTL};
-    case O::ReceiveBufferSize: return {SOL_SOCKET, SO_RCVBUF};
-    case O::SendBufferSize: return {SOL_SOCKET, SO_SNDBUF};
-  }
-  return {};
-}
-
-constexpr uint64_t kNanosPerSecond = 1000000000;
-
-}  // namespace
-
-NetError Socket::get_option(Option o, uint64_t& value) const {
-  auto [level, name] = sockopt_name(o, ipv6_);
-  int v = 0;
-  socklen_t len = sizeof v;
-  if (getsockopt(fd(), level, name, &v, &len) < 0) return last_net_error();
-  value = static_cast<uint64_t>(std::max(v, 0));
-  // Keep-alive times are whole seconds on the host, durations here.
-  if (o == Option::KeepAliveIdleTime || o == Option::KeepAliveInterval) value *= kNanosPerSecond;
-  return NetError::Ok;
-}
-
-NetError Socket::set_option(Option o, uint64_t value) {
-  if (value == 0 && o != Option::KeepAliveEnabled) return NetError::InvalidArgument;
-  // The WIT lets hosts clamp and round; these are Linux's limits.
-  uint64_t v = value;
-  switch (o) {
-    case Option::KeepAliveEnabled: v = value != 0; break;
-    case Option::KeepAliveIdleTime:
-    case Option::KeepAliveInterval:
-      v = std::min<uint64_t>(value / kNanosPerSecond + (value % kNanosPerSecond != 0), 32767);
-      break;
-    case Option::KeepAliveCount: v = std::min<uint64_t>(value, 127); break;
-    case Option::HopLimit: v = std::min<uint64_t>(value, 255); break;
-    case Option::ReceiveBufferSize:
-    case Option::SendBufferSize: v = std::min<uint64_t>(value, INT_MAX / 2); break;
-  }
-  auto [level, name] = sockopt_name(o, ipv6_);
-  int iv = static_cast<int>(v);
-  if (setsockopt(fd(), level, name, &iv, sizeof iv) < 0) return last_net_error();
-  return NetError::Ok;
-}
-
 // ---- tcp ----
 
 NetError TcpSocket::create(State& st, bool ipv6, std::shared_ptr<TcpSocket>& out) {
   std::shared_ptr<SocketFd> fd;
-  if (NetError e = new_socket(st, ipv6, SOCK_STREAM, fd); e != NetError::Ok) return e;
+  if (NetError e = new_socket(st.config.tcp, ipv6, SOCK_STREAM, fd); e != NetError::Ok) return e;
   out = std::make_shared<TcpSocket>(st, std::move(fd), ipv6, Phase::Unbound);
   return NetError::Ok;
 }
@@ -316,6 +135,7 @@ NetError TcpSocket::start_bind(const IpSocketAddress& local) {
   if (phase_ != Phase::Unbound) return NetError::InvalidState;
   if (bad_local(ipv6_, local, true)) return NetError::InvalidArgument;
   // As the WIT's implementors note asks: a port in TIME_WAIT is bindable.
+  if (!network_) return NetError::AccessDenied;
   int one = 1;
   if (setsockopt(fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return last_net_error();
   if (NetError e = bind_to(fd(), local); e != NetError::Ok) return e;
@@ -337,6 +157,7 @@ NetError TcpSocket::start_connect(const IpSocketAddress& remote) {
     default: return NetError::InvalidState;
   }
   if (bad_remote(ipv6_, remote, true)) return NetError::InvalidArgument;
+  if (!network_) return NetError::AccessDenied;
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(remote, ss);
   int r;
@@ -372,6 +193,7 @@ NetError TcpSocket::start_listen() {
       return NetError::ConcurrencyConflict;
     default: return NetError::InvalidState;
   }
+  if (!network_) return NetError::AccessDenied;
   if (listen(fd(), backlog_) < 0) {
     phase_ = Phase::Closed;
     return last_net_error();
@@ -450,7 +272,7 @@ constexpr uint64_t kMaxDatagrams = 64;
 
 NetError UdpSocket::create(State& st, bool ipv6, std::shared_ptr<UdpSocket>& out) {
   std::shared_ptr<SocketFd> fd;
-  if (NetError e = new_socket(st, ipv6, SOCK_DGRAM, fd); e != NetError::Ok) return e;
+  if (NetError e = new_socket(st.config.udp, ipv6, SOCK_DGRAM, fd); e != NetError::Ok) return e;
   out = std::make_shared<UdpSocket>(st, std::move(fd), ipv6);
   return NetError::Ok;
 }
@@ -459,6 +281,7 @@ NetError UdpSocket::start_bind(const IpSocketAddress& local) {
   if (phase_ == Phase::BindInProgress) return NetError::ConcurrencyConflict;
   if (phase_ != Phase::Unbound) return NetError::InvalidState;
   if (bad_local(ipv6_, local, false)) return NetError::InvalidArgument;
+  if (!network_) return NetError::AccessDenied;
   if (NetError e = bind_to(fd(), local); e != NetError::Ok) return e;
   phase_ = Phase::BindInProgress;
   return NetError::Ok;
@@ -473,6 +296,7 @@ NetError UdpSocket::finish_bind() {
 NetError UdpSocket::stream(const std::optional<IpSocketAddress>& remote, uint64_t& generation) {
   if (phase_ != Phase::Bound) return NetError::InvalidState;
   if (remote && bad_remote(ipv6_, *remote, false)) return NetError::InvalidArgument;
+  if (remote && !network_) return NetError::AccessDenied;
   if (remote_) {
     sockaddr unspec{};
     unspec.sa_family = AF_UNSPEC;
@@ -540,6 +364,8 @@ NetError UdpSocket::send(uint64_t generation, const std::vector<Datagram>& ds, u
     NetError e = NetError::Ok;
     if (remote_ ? d.remote && *d.remote != *remote_ : !d.remote || bad_remote(ipv6_, *d.remote, false)) {
       e = NetError::InvalidArgument;
+    } else if (!network_) {
+      e = NetError::AccessDenied;
     } else {
       // A connected socket sends to its peer (no address), others sendto.
       sockaddr_storage ss;
@@ -567,68 +393,11 @@ std::shared_ptr<Pollable> UdpSocket::writable() {
 
 // ---- ip-name-lookup ----
 
-struct ResolveAddressStream::Lookup {
-  uv_getaddrinfo_t* request = nullptr;  // while libuv resolves
-  bool done = false;
-  NetError error = NetError::Ok;
-  std::vector<IpAddress> addresses;
-  std::map<const Pollable*, std::function<void()>> watchers;
-
-  void finish() {
-    done = true;
-    auto ws = std::move(watchers);
-    for (auto& [p, wake] : ws) wake();
-  }
-};
-
 namespace {
-
-// An IP literal (IPv6 also in brackets).
-bool parse_ip(std::string_view name, IpAddress& out) {
-  std::string s(name);
-  bool bracketed = s.size() > 2 && s.front() == '[' && s.back() == ']';
-  if (bracketed) s = s.substr(1, s.size() - 2);
-  out = {};
-  if (!bracketed && inet_pton(AF_INET, s.c_str(), out.bytes.data()) == 1) return true;
-  if (inet_pton(AF_INET6, s.c_str(), out.bytes.data()) != 1) return false;
-  out.ipv6 = true;
-  out = unmapped(out);
-  return true;
-}
-
-// A DNS name: labels of 1-63 letters, digits, '-' or '_' (non-ASCII is left
-// to libuv's IDNA conversion), 253 bytes at most, one trailing dot allowed.
-bool valid_host_name(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  if (name.empty() || name.size() > 253) return false;
-  size_t label = 0;
-  for (char ch : name) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '.') {
-      if (label == 0) return false;
-      label = 0;
-      continue;
-    }
-    if (!(c >= 0x80 || std::isalnum(c) || c == '-' || c == '_') || ++label > 63) return false;
-  }
-  return label != 0;
-}
-
-NetError resolver_error(int status) {
-  switch (status) {
-    case UV_EAI_NONAME: case UV_EAI_NODATA: case UV_EAI_ADDRFAMILY: case UV_EAI_SERVICE:
-      return NetError::NameUnresolvable;
-    case UV_EAI_AGAIN: return NetError::TemporaryResolverFailure;
-    case UV_EAI_FAIL: return NetError::PermanentResolverFailure;
-    case UV_EAI_MEMORY: case UV_ENOMEM: return NetError::OutOfMemory;
-    case UV_EINVAL: return NetError::InvalidArgument;
-    default: return NetError::Unknown;
-  }
-}
 
 class LookupPollable final : public Pollable {
  public:
-  explicit LookupPollable(std::shared_ptr<ResolveAddressStream::Lookup> lookup) : lookup_(std::move(lookup)) {}
+  explicit LookupPollable(std::shared_ptr<common::NameLookup> lookup) : lookup_(std::move(lookup)) {}
   ~LookupPollable() override { unwatch(); }
   bool ready() override { return lookup_->done; }
   void watch(std::function<void()> wake) override {
@@ -637,74 +406,20 @@ class LookupPollable final : public Pollable {
   void unwatch() override { lookup_->watchers.erase(this); }
 
  private:
-  std::shared_ptr<ResolveAddressStream::Lookup> lookup_;
-};
-
-// A getaddrinfo request: owns itself until libuv calls back (the stream
-// may be dropped before that).
-struct LookupRequest {
-  uv_getaddrinfo_t req;
-  std::shared_ptr<ResolveAddressStream::Lookup> lookup;
-
-  static void done(uv_getaddrinfo_t* req, int status, addrinfo* res) {
-    std::unique_ptr<LookupRequest> self(static_cast<LookupRequest*>(req->data));
-    ResolveAddressStream::Lookup& l = *self->lookup;
-    l.request = nullptr;
-    if (status < 0) l.error = resolver_error(status);
-    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-      if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-      sockaddr_storage ss{};
-      std::memcpy(&ss, ai->ai_addr, std::min<size_t>(ai->ai_addrlen, sizeof ss));
-      IpAddress a = unmapped(from_sockaddr(ss).ip);
-      if (std::find(l.addresses.begin(), l.addresses.end(), a) == l.addresses.end()) l.addresses.push_back(a);
-    }
-    if (status == 0 && l.addresses.empty()) l.error = NetError::NameUnresolvable;
-    uv_freeaddrinfo(res);
-    l.finish();
-  }
+  std::shared_ptr<common::NameLookup> lookup_;
 };
 
 }  // namespace
 
 NetError ResolveAddressStream::start(State& st, std::string_view name, std::unique_ptr<ResolveAddressStream>& out) {
-  if (!st.config.inherit_network) return NetError::AccessDenied;
-  auto lookup = std::make_shared<Lookup>();
-  IpAddress literal;
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (parse_ip(name, literal)) {
-    lookup->addresses = {literal};
-    lookup->done = true;
-  } else if (lower == "localhost" || lower == "localhost.") {
-    IpAddress v4, v6;
-    v4.bytes = {127, 0, 0, 1};
-    v6.ipv6 = true;
-    v6.bytes[15] = 1;
-    lookup->addresses = {v4, v6};
-    lookup->done = true;
-  } else if (!valid_host_name(name) || name.find('\0') != std::string_view::npos) {
-    return NetError::InvalidArgument;
-  } else {
-    auto req = std::make_unique<LookupRequest>();
-    req->req.data = req.get();
-    req->lookup = lookup;
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;  // one entry per address
-    int err = uv_getaddrinfo(st.reactor.uv(), &req->req, LookupRequest::done, std::string(name).c_str(), nullptr,
-                             &hints);
-    if (err < 0) return resolver_error(err);
-    lookup->request = &req.release()->req;  // LookupRequest::done frees it
-  }
-  out = std::make_unique<ResolveAddressStream>(std::move(lookup));
-  return NetError::Ok;
+  std::shared_ptr<common::NameLookup> lookup;
+  NetError e = common::NameLookup::start(st.reactor, st.config.ip_name_lookup_allowed(), name, lookup);
+  if (e == NetError::Ok) out = std::make_unique<ResolveAddressStream>(std::move(lookup));
+  return e;
 }
 
-// Nobody can read the answer any more: a lookup still queued is dropped
-// (one already running finishes on its own).
-ResolveAddressStream::~ResolveAddressStream() {
-  if (lookup_->request) uv_cancel(reinterpret_cast<uv_req_t*>(lookup_->request));
-}
+// Nobody can read the answer any more.
+ResolveAddressStream::~ResolveAddressStream() { lookup_->cancel(); }
 
 NetError ResolveAddressStream::next(std::optional<IpAddress>& out) {
   if (!lookup_->done) return NetError::WouldBlock;
@@ -739,69 +454,6 @@ struct State::Sockets {
 };
 
 namespace {
-
-[[noreturn]] void bad_shape(const char* what) {
-  throw engine::Trap(engine::TrapKind::Host, std::string("wasi:sockets: malformed ") + what);
-}
-
-// The elements of a tuple or list value (checked, so a wrong shape traps).
-const std::vector<Val>& items(const Val& v, component::TypeKind k, size_t count) {
-  if (v.kind() != k || (count && v.items.size() != count)) bad_shape(component::to_string(k));
-  return v.items;
-}
-
-const Val& payload(const Val& variant) {
-  if (variant.items.size() != 1) bad_shape("variant");
-  return variant.items[0];
-}
-
-// ipv4-address (tuple of 4 u8) or ipv6-address (tuple of 8 u16).
-IpAddress read_ip(const Val& v, bool ipv6) {
-  IpAddress a;
-  a.ipv6 = ipv6;
-  const auto& e = items(v, component::TypeKind::Tuple, ipv6 ? 8 : 4);
-  for (size_t i = 0; i < e.size(); ++i) {
-    uint64_t x = hv::as_uint(e[i]);
-    if (ipv6) {
-      a.bytes[2 * i] = static_cast<uint8_t>(x >> 8);
-      a.bytes[2 * i + 1] = static_cast<uint8_t>(x);
-    } else {
-      a.bytes[i] = static_cast<uint8_t>(x);
-    }
-  }
-  return a;
-}
-
-Val ip_tuple(const component::Type* t, const IpAddress& a) {
-  std::vector<Val> e;
-  for (size_t i = 0; i < (a.ipv6 ? 8u : 4u); ++i)
-    e.push_back(hv::scalar(hv::tuple_type(t, i), a.ipv6 ? (a.bytes[2 * i] << 8 | a.bytes[2 * i + 1]) : a.bytes[i]));
-  return hv::tuple(t, std::move(e));
-}
-
-IpSocketAddress read_socket_address(const Val& v) {
-  bool ipv6 = hv::case_label(v) == "ipv6";
-  const Val& r = payload(v);
-  IpSocketAddress a;
-  a.port = static_cast<uint16_t>(hv::as_uint(hv::field(r, "port")));
-  a.ip = read_ip(hv::field(r, "address"), ipv6);
-  if (ipv6) {
-    a.flow_info = static_cast<uint32_t>(hv::as_uint(hv::field(r, "flow-info")));
-    a.scope_id = static_cast<uint32_t>(hv::as_uint(hv::field(r, "scope-id")));
-  }
-  return a;
-}
-
-Val socket_address_val(const component::Type* t, const IpSocketAddress& a) {
-  const char* label = a.ip.ipv6 ? "ipv6" : "ipv4";
-  const component::Type* rt = hv::case_type(t, label);
-  Val port = hv::scalar(hv::field_type(rt, "port"), a.port);
-  Val address = ip_tuple(hv::field_type(rt, "address"), a.ip);
-  if (!a.ip.ipv6) return hv::variant(t, label, hv::record(rt, {std::move(port), std::move(address)}));
-  return hv::variant(t, label,
-                     hv::record(rt, {std::move(port), hv::scalar(hv::field_type(rt, "flow-info"), a.flow_info),
-                                     std::move(address), hv::scalar(hv::field_type(rt, "scope-id"), a.scope_id)}));
-}
 
 // Sets a result<T, error-code>: err(e), or ok with `value(ok-type)`.
 void reply(HostCall& c, NetError e, const std::function<Val(const component::Type*)>& value = {}) {

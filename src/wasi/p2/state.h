@@ -19,44 +19,15 @@
 #include "loop/reactor.h"
 #include "wasi/common/config.h"
 #include "wasi/common/errno.h"
+#include "wasi/common/resource_table.h"
+#include "wasi/common/sockets.h"
 
 namespace weft::wasi::p2 {
 
 using component::HostCall;
 using component::Val;
 namespace hv = component::host_values;
-
-// Host objects of one resource type, numbered from 1 (reps are never 0, so a
-// stale 0 is caught), freed slots reused.
-template <class T>
-class ResourceTable {
- public:
-  uint32_t add(std::unique_ptr<T> obj) {
-    if (!free_.empty()) {
-      uint32_t rep = free_.back();
-      free_.pop_back();
-      slots_[rep - 1] = std::move(obj);
-      return rep;
-    }
-    slots_.push_back(std::move(obj));
-    return static_cast<uint32_t>(slots_.size());
-  }
-  T& get(uint64_t rep) const {
-    if (rep == 0 || rep > slots_.size() || !slots_[rep - 1])
-      throw engine::Trap(engine::TrapKind::Host, "unknown resource representation " + std::to_string(rep));
-    return *slots_[rep - 1];
-  }
-  std::unique_ptr<T> take(uint64_t rep) {
-    get(rep);
-    free_.push_back(static_cast<uint32_t>(rep));
-    return std::move(slots_[rep - 1]);
-  }
-  void remove(uint64_t rep) { take(rep); }
-
- private:
-  std::vector<std::unique_ptr<T>> slots_;
-  std::vector<uint32_t> free_;
-};
+using common::ResourceTable;
 
 // wasi:io/poll's pollable: something that is ready now or becomes ready.
 class Pollable {
@@ -177,61 +148,15 @@ void block(State& st, Pollable& p);
 
 // ---- wasi:sockets host objects (sockets.cpp) ----
 
-// wasi:sockets/network error-code, in WIT order after a host-only Ok.
-enum class NetError : uint8_t {
-  Ok, Unknown, AccessDenied, NotSupported, InvalidArgument, OutOfMemory, Timeout, ConcurrencyConflict,
-  NotInProgress, WouldBlock, InvalidState, NewSocketLimit, AddressNotBindable, AddressInUse, RemoteUnreachable,
-  ConnectionRefused, ConnectionReset, ConnectionAborted, DatagramTooLarge, NameUnresolvable,
-  TemporaryResolverFailure, PermanentResolverFailure,
-};
-// The WIT case name ("access-denied"); not for Ok.
+using common::IpAddress;
+using common::IpSocketAddress;
+using common::net_error;
+using common::NetError;
+using common::Socket;
+using common::SocketFd;
+
+// wasi:sockets/network error-code's case name ("access-denied"); not for Ok.
 const char* net_error_label(NetError e);
-// A socket operation's errno as an error-code (Unknown when none fits).
-NetError net_error(common::Errno e);
-
-// ip-address: IPv4 uses the first 4 bytes; network byte order.
-struct IpAddress {
-  bool ipv6 = false;
-  std::array<uint8_t, 16> bytes{};
-  bool operator==(const IpAddress&) const = default;
-};
-struct IpSocketAddress {
-  IpAddress ip;
-  uint16_t port = 0;
-  uint32_t flow_info = 0, scope_id = 0;  // IPv6 only
-  bool operator==(const IpSocketAddress&) const = default;
-};
-
-// A host socket descriptor shared by the socket resource and the streams
-// and pollables made from it, so it stays open until the last one goes.
-struct SocketFd {
-  explicit SocketFd(int fd) : fd(fd) {}
-  ~SocketFd();
-  SocketFd(const SocketFd&) = delete;
-  SocketFd& operator=(const SocketFd&) = delete;
-  int fd;
-};
-
-// What TCP and UDP sockets share: the descriptor, its family, options.
-class Socket {
- public:
-  enum class Option : uint8_t {
-    KeepAliveEnabled, KeepAliveIdleTime, KeepAliveInterval, KeepAliveCount,  // TCP only
-    HopLimit, ReceiveBufferSize, SendBufferSize,
-  };
-  bool ipv6() const { return ipv6_; }
-  int fd() const { return fd_->fd; }
-  // Durations in nanoseconds, as wasi:clocks' duration; booleans 0/1.
-  // Setting 0 (other than KeepAliveEnabled) is invalid-argument.
-  NetError get_option(Option o, uint64_t& value) const;
-  NetError set_option(Option o, uint64_t value);
-
- protected:
-  Socket(State& st, std::shared_ptr<SocketFd> fd, bool ipv6) : st_(st), fd_(std::move(fd)), ipv6_(ipv6) {}
-  State& st_;
-  std::shared_ptr<SocketFd> fd_;
-  bool ipv6_;
-};
 
 // wasi:sockets/tcp's tcp-socket and its state machine
 // (TcpSocketOperationalSemantics.md). Host sockets never block.
@@ -240,7 +165,7 @@ class TcpSocket : public Socket, public std::enable_shared_from_this<TcpSocket> 
   enum class Phase : uint8_t {
     Unbound, BindInProgress, Bound, ListenInProgress, Listening, ConnectInProgress, Connected, Closed,
   };
-  // access-denied unless the network is inherited.
+  // access-denied unless the configuration allows TCP.
   static NetError create(State& st, bool ipv6, std::shared_ptr<TcpSocket>& out);
   NetError start_bind(const IpSocketAddress& local);
   NetError finish_bind();
@@ -260,9 +185,10 @@ class TcpSocket : public Socket, public std::enable_shared_from_this<TcpSocket> 
   Phase phase() const { return phase_; }
 
   TcpSocket(State& st, std::shared_ptr<SocketFd> fd, bool ipv6, Phase phase)
-      : Socket(st, std::move(fd), ipv6), phase_(phase) {}
+      : Socket(std::move(fd), ipv6, st.config.inherit_network), st_(st), phase_(phase) {}
 
  private:
+  State& st_;
   void streams(std::unique_ptr<InputStream>& in, std::unique_ptr<OutputStream>& out);
   Phase phase_;
   int backlog_ = 128;
@@ -291,17 +217,18 @@ class UdpSocket : public Socket, public std::enable_shared_from_this<UdpSocket> 
   std::shared_ptr<Pollable> readable();
   std::shared_ptr<Pollable> writable();
 
-  UdpSocket(State& st, std::shared_ptr<SocketFd> fd, bool ipv6) : Socket(st, std::move(fd), ipv6) {}
+  UdpSocket(State& st, std::shared_ptr<SocketFd> fd, bool ipv6)
+      : Socket(std::move(fd), ipv6, st.config.inherit_network), st_(st) {}
 
  private:
+  State& st_;
   enum class Phase : uint8_t { Unbound, BindInProgress, Bound } phase_ = Phase::Unbound;
   std::optional<IpSocketAddress> remote_;
   uint64_t generation_ = 0;
   uint64_t permitted_ = 0;
 };
 
-// wasi:sockets/ip-name-lookup's resolve-address-stream. IP literals and
-// "localhost" resolve at once; other names on libuv's resolver.
+// wasi:sockets/ip-name-lookup's resolve-address-stream over a NameLookup.
 class ResolveAddressStream {
  public:
   // invalid-argument for a name that is no valid host name or address.
@@ -310,14 +237,13 @@ class ResolveAddressStream {
   NetError next(std::optional<IpAddress>& out);
   std::shared_ptr<Pollable> subscribe();
 
-  struct Lookup;  // the resolver's progress, shared with its callback
-  explicit ResolveAddressStream(std::shared_ptr<Lookup> lookup) : lookup_(std::move(lookup)) {}
+  explicit ResolveAddressStream(std::shared_ptr<common::NameLookup> lookup) : lookup_(std::move(lookup)) {}
   ~ResolveAddressStream();  // cancels a lookup that has not started yet
   ResolveAddressStream(const ResolveAddressStream&) = delete;
   ResolveAddressStream& operator=(const ResolveAddressStream&) = delete;
 
  private:
-  std::shared_ptr<Lookup> lookup_;
+  std::shared_ptr<common::NameLookup> lookup_;
   size_t index_ = 0;
 };
 

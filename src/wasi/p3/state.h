@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "component/host.h"
 #include "component/host_async.h"
@@ -49,18 +50,30 @@ class ByteSource {
 };
 
 // Host work that outlives the call that started it (a pump, a future being
-// delivered): kept here until it finishes, and freed with the host.
+// delivered): kept here until it finishes. What is left when the host goes
+// is closed first (`close` breaks the work's references to itself).
 class Operations {
  public:
-  uint64_t add(std::shared_ptr<void> op) {
-    live_[++last_] = std::move(op);
+  Operations() = default;
+  Operations(const Operations&) = delete;
+  Operations& operator=(const Operations&) = delete;
+  ~Operations() {
+    for (auto& [id, op] : std::exchange(live_, {}))
+      if (op.close) op.close();
+  }
+  uint64_t add(std::shared_ptr<void> op, std::function<void()> close = nullptr) {
+    live_[++last_] = {std::move(op), std::move(close)};
     return last_;
   }
   void remove(uint64_t id) { live_.erase(id); }
   size_t size() const { return live_.size(); }
 
  private:
-  std::map<uint64_t, std::shared_ptr<void>> live_;
+  struct Op {
+    std::shared_ptr<void> obj;
+    std::function<void()> close;
+  };
+  std::map<uint64_t, Op> live_;
   uint64_t last_ = 0;
 };
 
@@ -95,6 +108,10 @@ void pump_from_source(Runtime& rt, State& st, std::unique_ptr<HostEnd> to, std::
 // Writes `v` to the future's writable host end, kept alive until the guest
 // has read it or dropped its end.
 void deliver(State& st, std::unique_ptr<HostEnd> future, Val v);
+// A pump's `finished` that delivers to `future` (a future<result<_, E>>)
+// how the work ended: `outcome(type, errno)` builds the value.
+using Outcome = std::function<Val(const component::Type*, Errno)>;
+std::function<void(Errno)> deliver_outcome(State& st, std::unique_ptr<HostEnd> future, Outcome outcome);
 
 // A sink and a source over a stdio descriptor (not owned): reads wait for
 // readiness on the loop; writes that may block run on the thread pool.
