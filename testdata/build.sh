@@ -6,23 +6,24 @@
 #   p2/NAME.c           -> OUTDIR/p2/NAME.wasm     (clang-19 + wasi-libc, then the
 #                          preview1 adapter: `jco new --wasi-command`)
 #   p2/NAME.wat         -> OUTDIR/p2/NAME.wasm     (component WAT: `jco parse`)
+#   p3/NAME.wat         -> OUTDIR/p3/NAME.wasm     (component WAT: `jco parse`)
 #   components/NAME.wat -> OUTDIR/components/NAME.wasm  (`jco parse`)
 # jco is the pinned one in node_modules (`npm ci` in the project root); without
 # it, or without clang-19 and wasi-libc, the guests that need them are skipped
 # with a note on stderr and the test runners skip what is missing.
 # Component guests already newer than their sources are not built again.
-# usage: testdata/build.sh OUTDIR [PART...]   PART: core, p2, components (default: all)
+# usage: testdata/build.sh OUTDIR [PART...]   PART: core, p2, p3, components (default: all)
 set -eu
 
 if [ $# -lt 1 ]; then
-  echo "usage: $0 OUTDIR [core|p2|components]..." >&2
+  echo "usage: $0 OUTDIR [core|p2|p3|components]..." >&2
   exit 2
 fi
 src=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
 shift
-parts=${*:-core p2 components}
+parts=${*:-core p2 p3 components}
 jco=$src/../node_modules/.bin/jco
 
 # up_to_date OUT SRC...: OUT exists and no SRC is newer.
@@ -56,6 +57,7 @@ build_core() {
 
 # build_component_wats DIR: DIR/*.wat -> OUTDIR/DIR/*.wasm
 build_component_wats() {
+  mkdir -p "$out/$1"
   for wat in "$src/$1"/*.wat; do
     [ -e "$wat" ] || continue
     wasm=$out/$1/$(basename "$wat" .wat).wasm
@@ -64,7 +66,6 @@ build_component_wats() {
 }
 
 build_p2() {
-  mkdir -p "$out/p2"
   build_component_wats p2
   if ! command -v clang-19 >/dev/null || [ ! -e /usr/lib/wasm32-wasi/libc.a ]; then
     echo "note: clang-19 and wasi-libc are missing: p2 C guests not built" >&2
@@ -84,7 +85,7 @@ build_p2() {
 for part in $parts; do
   case $part in
     core) build_core ;;
-    p2|components)
+    p2|p3|components)
       if [ ! -x "$jco" ]; then
         echo "note: $jco is missing (run 'npm ci' in the project root): $part guests not built" >&2
         continue
@@ -92,8 +93,7 @@ for part in $parts; do
       if [ "$part" = p2 ]; then
         build_p2
       else
-        mkdir -p "$out/components"
-        build_component_wats components
+        build_component_wats "$part"
       fi
       ;;
     *)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# End-to-end tests of the WASI 0.2 host: builds the guests of testdata/p2
-# into OUTDIR/p2 (testdata/build.sh) and runs each with
+# End-to-end tests of a WASI host through the guests of one testdata folder
+# (p2: WASI 0.2, p3: WASI 0.3): builds them into OUTDIR/PART
+# (testdata/build.sh) and runs each with
 #   weft run [NAME.flags] NAME.wasm [NAME.args]
 # A guest checks itself; beside NAME.c or NAME.wat these optional files say
 # what else to expect:
@@ -8,6 +9,8 @@
 #                       fresh empty directory, e.g. `--dir @TMP@::/sandbox`
 #   NAME.args           the guest's arguments (split at white space)
 #   NAME.stdin          stdin, through a pipe (default: an empty pipe)
+#   NAME.stdin-open     (empty) stdin is a pipe that stays open and empty
+#                       until the guest exits
 #   NAME.status         the exit status (default 0)
 #   NAME.stdout         stdout, exactly
 #   NAME.stdout.sha256  the SHA-256 of stdout, for large outputs
@@ -18,23 +21,33 @@
 # The variable WEFT_P2_HOST_VAR is set for guests that pass a host variable.
 # Each guest has 60 seconds. Also checks that `weft wit` prints what
 # `jco wit` does for every guest.
-# usage: run-wasi-p2-tests.sh WEFT OUTDIR TESTDATA_DIR
+# usage: run-guest-tests.sh WEFT OUTDIR TESTDATA_DIR PART
 set -u
 
-if [ $# -ne 3 ]; then
-  echo "usage: $0 WEFT OUTDIR TESTDATA_DIR" >&2
+if [ $# -ne 4 ]; then
+  echo "usage: $0 WEFT OUTDIR TESTDATA_DIR PART" >&2
   exit 2
 fi
 weft=$1
 out=$2
 testdata=$3
+part=$4
 jco=$testdata/../node_modules/.bin/jco
-if [ ! -x "$jco" ] || ! command -v clang-19 >/dev/null || [ ! -e /usr/lib/wasm32-wasi/libc.a ]; then
-  echo "skip: the p2 guests need jco (npm ci), clang-19 and wasi-libc"
+if [ ! -x "$jco" ]; then
+  echo "skip: the $part guests need jco (npm ci)"
   exit 77
 fi
-if ! "$testdata/build.sh" "$out" p2; then
-  echo "error: building the p2 guests failed"
+# C guests need clang-19 and wasi-libc.
+for c in "$testdata/$part"/*.c; do
+  [ -e "$c" ] || break
+  if ! command -v clang-19 >/dev/null || [ ! -e /usr/lib/wasm32-wasi/libc.a ]; then
+    echo "skip: the $part guests need clang-19 and wasi-libc"
+    exit 77
+  fi
+  break
+done
+if ! "$testdata/build.sh" "$out" "$part"; then
+  echo "error: building the $part guests failed"
   exit 1
 fi
 tmp=$(mktemp -d)
@@ -51,6 +64,12 @@ fail() {
   echo "  stderr:"; sed -n '1,20s/^/    /p' "$tmp/err"
   return 1
 }
+# run_weft: runs the guest $wasm with $flags and $args (split at white
+# space, SC2086), stdout and stderr into $tmp/out and $tmp/err.
+run_weft() {
+  # shellcheck disable=SC2086
+  timeout 60 "$weft" run $flags "$wasm" $args >"$tmp/out" 2>"$tmp/err"
+}
 # check_guest: runs the guest $name; returns 1 when the run is not what its
 # files expect.
 check_guest() {
@@ -66,10 +85,20 @@ check_guest() {
   [ -e "$base.stdin" ] && input=$base.stdin
 
   set -f  # flags and arguments are split at white space, never globbed
-  # stdin is a pipe on purpose (SC2002); $flags and $args are split (SC2086).
-  # shellcheck disable=SC2002,SC2086
-  cat "$input" | timeout 60 "$weft" run $flags "$wasm" $args >"$tmp/out" 2>"$tmp/err"
-  status=$?
+  if [ -e "$base.stdin-open" ]; then
+    mkfifo "$tmp/fifo"
+    # The runner holds a writer that never writes: no end of input.
+    exec 3<>"$tmp/fifo"
+    run_weft <"$tmp/fifo" 3>&-
+    status=$?
+    exec 3>&-
+    rm "$tmp/fifo"
+  else
+    # stdin is a pipe on purpose (SC2002).
+    # shellcheck disable=SC2002
+    cat "$input" | run_weft
+    status=$?
+  fi
   set +f
   [ "$status" != 124 ] || fail "no exit within 60 seconds" || return
   [ "$status" = "$want_status" ] || fail "exit status $status, expected $want_status" || return
@@ -106,11 +135,11 @@ check_wit() {
   return 1
 }
 
-for source in "$testdata"/p2/*.c "$testdata"/p2/*.wat; do
+for source in "$testdata/$part"/*.c "$testdata/$part"/*.wat; do
   [ -e "$source" ] || continue
   base=${source%.*}
   name=$(basename "$base")
-  wasm=$out/p2/$name.wasm
+  wasm=$out/$part/$name.wasm
   for check in check_guest check_wit; do
     if $check; then
       passed=$((passed + 1))
