@@ -2,8 +2,8 @@
 // "canon context.get" .. "canon thread.available-parallelism"). Each becomes
 // a core host function of the spec's core signature. Those of tasks,
 // subtasks, waitable sets, streams and futures run on the async runtime
-// (concurrency.h, streams.cpp); error contexts and explicit threads are not
-// implemented yet and trap when called.
+// (concurrency.h, streams.cpp); explicit threads are not implemented yet and
+// trap when called.
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -119,6 +119,71 @@ void unpack_event(const RtOptions& opts, uint32_t ptr, const EventTuple& e, engi
 
 }  // namespace
 
+namespace {
+
+std::shared_ptr<const ErrorContext> error_context_at(ComponentInstance* inst, uint32_t i) {
+  auto* e = std::get_if<std::shared_ptr<const ErrorContext>>(&inst->handles.get(i));
+  if (!e) trap("handle index " + std::to_string(i) + " is not an error context");
+  return *e;
+}
+
+}  // namespace
+
+uint64_t Runtime::lift_error_context(ComponentInstance* inst, uint32_t i) {
+  const uint64_t token = next_lifted_error_++;
+  lifted_errors_[token] = error_context_at(inst, i);
+  return token;
+}
+
+uint32_t Runtime::lower_error_context(ComponentInstance* inst, uint64_t token) {
+  auto it = lifted_errors_.find(token);
+  trap_if(it == lifted_errors_.end(), "error context passed twice");
+  std::shared_ptr<const ErrorContext> e = std::move(it->second);
+  lifted_errors_.erase(it);
+  return inst->handles.add(std::move(e));
+}
+
+// canon error-context.new / .debug-message / .drop. The debug message is
+// kept as the guest gave it (the spec lets a host drop or change it).
+void Runtime::error_context_builtin(engine::HostCall& call, CanonKind kind, ComponentInstance* inst,
+                                    const RtOptions& opts) {
+  CanonOptions copts;
+  copts.string_encoding = static_cast<StringEncoding>(opts.string_encoding);
+  copts.memory = opts.memory;
+  copts.realloc = opts.realloc;
+  LiftLowerContext cx{copts, store_, nullptr};
+  const Layout& string = *layouts_->of(types_->primitive(TypeKind::String));
+  switch (kind) {
+    case CanonKind::ErrorContextNew: {
+      trap_if(!opts.memory, "error-context.new needs a memory option");
+      const uint64_t flat[2] = {call.i32(0), call.i32(1)};
+      CoreValueIter vi(flat);
+      auto e = std::make_shared<ErrorContext>();
+      e->debug_message = lift_flat(cx, vi, string).str;
+      call.set_i32(0, inst->handles.add(std::shared_ptr<const ErrorContext>(std::move(e))));
+      return;
+    }
+    case CanonKind::ErrorContextDebugMessage: {
+      std::shared_ptr<const ErrorContext> e = error_context_at(inst, call.i32(0));
+      trap_if(!opts.memory || !opts.realloc, "error-context.debug-message needs memory and realloc options");
+      const uint32_t ptr = call.i32(1);
+      trap_if(ptr % string.align != 0 || !opts.memory->in_bounds(ptr, string.size),
+              "error-context.debug-message pointer out of bounds");
+      Val v;
+      v.type = string.type;
+      v.str = e->debug_message;
+      component::store(cx, v, string, ptr);
+      return;
+    }
+    default: {
+      const uint32_t i = call.i32(0);
+      error_context_at(inst, i);
+      inst->handles.remove(i);
+      return;
+    }
+  }
+}
+
 engine::Function* Runtime::canon_builtin(ComponentInstance* inst, const Canon& c, const Type* result,
                                          const RtOptions& opts) {
   const char* name = to_string(c.kind);
@@ -127,6 +192,11 @@ engine::Function* Runtime::canon_builtin(ComponentInstance* inst, const Canon& c
   auto body = [this, inst, kind = c.kind, slot = c.slot, flag = c.flag, name, result, opts](engine::HostCall& call) {
     if (is_stream_or_future(kind)) {
       copy_builtin(call, kind, inst, result, opts, flag);
+      return;
+    }
+    if (kind == CanonKind::ErrorContextNew || kind == CanonKind::ErrorContextDebugMessage ||
+        kind == CanonKind::ErrorContextDrop) {
+      error_context_builtin(call, kind, inst, opts);
       return;
     }
     switch (kind) {

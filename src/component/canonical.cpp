@@ -442,6 +442,7 @@ uint64_t lift_handle(LiftLowerContext& cx, Shape shape, uint32_t i, const Type* 
   if (cx.hooks && shape == Shape::Own) return cx.hooks->lift_own(i, t);
   if (cx.hooks && shape == Shape::Borrow) return cx.hooks->lift_borrow(i, t);
   if (cx.hooks && (shape == Shape::Stream || shape == Shape::Future)) return cx.hooks->lift_async_value(i, t);
+  if (cx.hooks && shape == Shape::ErrorContext) return cx.hooks->lift_error_context(i);
   return i;
 }
 
@@ -449,6 +450,7 @@ uint32_t lower_handle(LiftLowerContext& cx, Shape shape, uint64_t bits, const Ty
   if (cx.hooks && shape == Shape::Own) return cx.hooks->lower_own(bits, t);
   if (cx.hooks && shape == Shape::Borrow) return cx.hooks->lower_borrow(bits, t);
   if (cx.hooks && (shape == Shape::Stream || shape == Shape::Future)) return cx.hooks->lower_async_value(bits, t);
+  if (cx.hooks && shape == Shape::ErrorContext) return cx.hooks->lower_error_context(bits);
   return static_cast<uint32_t>(bits);
 }
 

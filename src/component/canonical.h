@@ -140,6 +140,9 @@ class ResourceHooks {
   // (by default raw, as without hooks).
   virtual uint64_t lift_async_value(uint32_t handle, const Type*) { return handle; }
   virtual uint32_t lower_async_value(uint64_t token, const Type*) { return static_cast<uint32_t>(token); }
+  // Error contexts: a handle <-> the runtime's token (by default raw).
+  virtual uint64_t lift_error_context(uint32_t handle) { return handle; }
+  virtual uint32_t lower_error_context(uint64_t token) { return static_cast<uint32_t>(token); }
 };
 
 // LiftLowerContext: the options plus what calling realloc and resolving

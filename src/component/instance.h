@@ -54,8 +54,15 @@ struct ResourceHandle {
 // definitions.py Table: index 0 is never handed out; freed slots are reused
 // last-freed first (the reference tests check handle numbers).
 // Elements are resource handles, waitables (subtasks, stream and future
-// ends) and waitable sets (definitions.py ComponentInstance.handles).
-using HandleElem = std::variant<ResourceHandle, std::shared_ptr<Waitable>, std::shared_ptr<WaitableSet>>;
+// ends), waitable sets and error contexts (definitions.py
+// ComponentInstance.handles).
+// definitions.py ErrorContext: immutable, shared by every table holding it.
+struct ErrorContext {
+  std::string debug_message;  // UTF-8
+};
+
+using HandleElem = std::variant<ResourceHandle, std::shared_ptr<Waitable>, std::shared_ptr<WaitableSet>,
+                                std::shared_ptr<const ErrorContext>>;
 class HandleTable {
  public:
   static constexpr uint32_t MAX_LENGTH = (uint32_t{1} << 28) - 1;
@@ -222,6 +229,11 @@ class Runtime {
   // held in `in_flight_` between lifting and lowering.
   uint64_t lift_async_value(ComponentInstance* inst, uint32_t i, const Type* t);
   uint32_t lower_async_value(ComponentInstance* inst, uint64_t token, const Type* t);
+  // lift_error_context / lower_error_context: an error context passed in a
+  // call is held in `lifted_errors_` between the two (builtins.cpp).
+  uint64_t lift_error_context(ComponentInstance* inst, uint32_t i);
+  uint32_t lower_error_context(ComponentInstance* inst, uint64_t token);
+  void error_context_builtin(engine::HostCall& call, CanonKind kind, ComponentInstance* inst, const RtOptions& opts);
   void copy_builtin(engine::HostCall& call, CanonKind kind, ComponentInstance* inst, const Type* t,
                     const RtOptions& opts, bool async);
   // Runs the scheduler (on the host's stack) until `ready`; traps on
@@ -280,6 +292,8 @@ class Runtime {
   std::vector<std::unique_ptr<engine::CallStacks>> free_stacks_;
   std::map<uint64_t, std::shared_ptr<SharedCopy>> in_flight_;
   uint64_t next_in_flight_ = 0;
+  std::map<uint64_t, std::shared_ptr<const ErrorContext>> lifted_errors_;
+  uint64_t next_lifted_error_ = 0;
   std::vector<std::function<void()>> posted_;  // host work for the scheduler, oldest first
   std::function<bool(bool)> event_loop_;
 };

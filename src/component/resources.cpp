@@ -97,6 +97,9 @@ class InstanceHooks : public ResourceHooks {
     return rt_.lower_async_value(inst_, token, t);
   }
 
+  uint64_t lift_error_context(uint32_t i) override { return rt_.lift_error_context(inst_, i); }
+  uint32_t lower_error_context(uint64_t token) override { return rt_.lower_error_context(inst_, token); }
+
   // Subtask resolution: the lent handles may be dropped again.
   void release_lenders() {
     for (uint32_t i : lenders) inst_->handles.resource(i).num_lends--;

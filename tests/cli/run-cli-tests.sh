@@ -256,6 +256,15 @@ if [ -e "$components/values.wasm" ]; then
   check "component trap in wasi:cli/run" 134 "" "error: wasm trap: unreachable${nl}  0: inner${nl}  1: middle" \
     "$weft" run "$components/trap.wasm"
 
+  # Error contexts: made from a guest's message, read back, dropped, and
+  # passed from one component's table to another's.
+  check "component error-context round trip" 0 '"disk on fire"' "" \
+    "$weft" run --invoke 'describe()' "$components/error-context.wasm"
+  check "component error-context from a nested component" 0 '"from inside"' "" \
+    "$weft" run --invoke 'relay()' "$components/error-context.wasm"
+  check "component error-context used after drop" 134 "" "error: wasm trap: component model: unknown handle index 1" \
+    "$weft" run --invoke 'use-after-drop()' "$components/error-context.wasm"
+
   # Every import weft cannot serve, in one line; nothing runs.
   check "component with unmet imports" 1 "" \
     "error: $components/missing-imports.wasm: unmet imports: weft:missing/thing@1.0.0, wasi:cli/environment@0.2.0#get-nothing" \
@@ -279,7 +288,7 @@ if [ -e "$components/values.wasm" ]; then
 
   # weft wit prints the world as wasm-tools (inside jco) does.
   jco=$testdata/../node_modules/.bin/jco
-  for c in values trap missing-imports; do
+  for c in values trap missing-imports error-context; do
     "$jco" wit "$components/$c.wasm" -o "$tmp/$c.wit" >/dev/null
     check "wit $c.wasm, as jco prints it" 0 "$(cat "$tmp/$c.wit")" "" "$weft" wit "$components/$c.wasm"
   done
