@@ -161,12 +161,7 @@ void Runtime::run_fiber(Thread& t, bool unwind) {
 }
 
 bool Runtime::tick() {
-  if (!posted_.empty()) {
-    std::function<void()> work = std::move(posted_.front());
-    posted_.erase(posted_.begin());
-    work();
-    return true;
-  }
+  if (run_posted()) return true;
   // A trap poisoned these instances: their threads never run again.
   for (;;) {
     auto it = std::find_if(waiting_.begin(), waiting_.end(), [](const Thread* t) { return !t->task->inst->may_enter; });
@@ -180,6 +175,14 @@ bool Runtime::tick() {
 }
 
 void Runtime::post(std::function<void()> work) { posted_.push_back(std::move(work)); }
+
+bool Runtime::run_posted() {
+  if (posted_.empty()) return false;
+  std::function<void()> work = std::move(posted_.front());
+  posted_.pop_front();
+  work();
+  return true;
+}
 
 // Task.request_cancellation: a waiting thread that may be cancelled gets it
 // now; otherwise it is delivered at the task's next cancellable wait.

@@ -54,10 +54,7 @@ std::shared_ptr<HostPending> Runtime::start_host(ComponentFunc& f, std::span<con
 
 void Runtime::settle(const std::function<bool()>& idle) {
   for (;;) {
-    while (!posted_.empty()) {
-      std::function<void()> work = std::move(posted_.front());
-      posted_.erase(posted_.begin());
-      work();
+    while (run_posted()) {
     }
     if (idle() || !event_loop_ || !event_loop_(true)) return;
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -222,6 +223,8 @@ class Runtime {
   void request_cancellation(Task& task, ComponentInstance* caller);
   // Store.tick: resumes the first ready waiting thread; false if none is.
   bool tick();
+  // Runs the oldest posted host work; false if there is none.
+  bool run_posted();
   void release_waiting();  // at destruction
   std::unique_ptr<ResourceHooks> hooks_for(ComponentInstance* inst);  // resources.cpp
 
@@ -294,7 +297,7 @@ class Runtime {
   uint64_t next_in_flight_ = 0;
   std::map<uint64_t, std::shared_ptr<const ErrorContext>> lifted_errors_;
   uint64_t next_lifted_error_ = 0;
-  std::vector<std::function<void()>> posted_;  // host work for the scheduler, oldest first
+  std::deque<std::function<void()>> posted_;  // host work for the scheduler, oldest first
   std::function<bool(bool)> event_loop_;
 };
 

@@ -49,7 +49,7 @@ class SinkPump : public std::enable_shared_from_this<SinkPump> {
   void received(CopyResult r, std::shared_ptr<HostBuffer> buffer) {
     if (!from_) return;  // closed
     if (r != CopyResult::COMPLETED) return end(Errno::Success);
-    if (buffer->progress == 0) return read(std::make_unique<HostBuffer>(from_->element(), kChunk));
+    if (buffer->progress == 0) return read(std::make_unique<HostBuffer>(std::move(*buffer)));
     sink_->write(buffer->received_bytes(), [self = shared_from_this(), buffer](Errno e) {
       self->rt_.post([self, e, buffer] {
         if (!self->from_) return;
