@@ -46,7 +46,7 @@ size_t guard_size() {
 // long as the task: many are made and ended).
 class StackPool {
  public:
-  static constexpr size_t MAX_FREE = 64;
+  static constexpr size_t MAX_FREE = 256;
   ~StackPool() {
     for (void* s : free_) munmap(s, guard_size() + Fiber::STACK_SIZE);
   }

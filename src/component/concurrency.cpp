@@ -14,7 +14,7 @@ namespace weft::component {
 namespace {
 
 // Engine stacks kept for later threads (each is large, if lazily committed).
-constexpr size_t MAX_FREE_STACKS = 64;
+constexpr size_t MAX_FREE_STACKS = 256;
 
 }  // namespace
 
@@ -163,7 +163,7 @@ void Runtime::run_fiber(Thread& t, bool unwind) {
 bool Runtime::tick() {
   if (run_posted()) return true;
   // A trap poisoned these instances: their threads never run again.
-  for (;;) {
+  while (poisoned_) {
     auto it = std::find_if(waiting_.begin(), waiting_.end(), [](const Thread* t) { return !t->task->inst->may_enter; });
     if (it == waiting_.end()) break;
     discard(**it);
@@ -222,6 +222,12 @@ void Runtime::run_until(const std::function<bool()>& ready) {
     }
     trap_if(!event_loop_ || !event_loop_(true), "deadlock detected: event loop cannot make further progress");
   }
+}
+
+bool Runtime::run_ready(uint32_t max_ticks) {
+  for (uint32_t n = 0; n < max_ticks; ++n)
+    if (!tick()) return false;
+  return true;
 }
 
 bool Runtime::wait_until(std::function<bool()> ready, bool cancellable) {

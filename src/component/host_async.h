@@ -58,7 +58,7 @@ class HostBuffer final : public CopyBuffer {
   void write(const std::vector<Val>& vs) override;
   uint8_t* bytes() override;
   // What a copy into the buffer brought: the first `progress` elements.
-  std::string_view received_bytes() const { return std::string_view(bytes_).substr(0, progress); }
+  std::string_view received_bytes() const { return {room_ ? room_.get() : bytes_.data(), progress}; }
   std::vector<Val>& received_values() { return vals_; }
   // Empties a buffer of received elements for another copy.
   void clear();
@@ -66,7 +66,10 @@ class HostBuffer final : public CopyBuffer {
  private:
   const Type* elem_;
   bool is_bytes_;
-  std::string bytes_;
+  char* data() { return room_ ? room_.get() : bytes_.data(); }
+
+  std::string bytes_;                // bytes given
+  std::unique_ptr<char[]> room_;     // or room for bytes to take
   std::vector<Val> vals_;
   uint32_t read_at_ = 0;  // vals_: the next value read() gives
 };

@@ -154,6 +154,21 @@ class Runtime {
   // Calls an exported function as the host (canon_lift with a host caller):
   // traps become engine::Trap and poison the callee's instance.
   std::vector<Val> call(ComponentFunc& f, std::span<const Val> args) { return call_from(nullptr, f, args); }
+  // Starts a call of an exported function as the host without waiting for
+  // it (a server's request): `on_resolve` gets the results from the
+  // scheduler, nothing if the task was cancelled. Async callees run as a
+  // task beside others; a synchronous one runs when the scheduler gets to
+  // it. A trap escapes from run_until.
+  void start_call(ComponentFunc& f, std::vector<Val> args, OnResolve on_resolve);
+  // Runs the scheduler (on the host's stack) until `ready`: posted host
+  // work, ready guest threads, and the event loop when nothing is ready.
+  // Traps on deadlock.
+  void run_until(const std::function<bool()>& ready);
+  // Runs posted host work and ready guest threads without waiting for the
+  // loop, until nothing is ready (returns false) or `max_ticks` steps ran
+  // (true: more may be ready). A server drains its guests this way before
+  // it takes new requests, so old requests are not starved by new ones.
+  bool run_ready(uint32_t max_ticks);
 
   // Used while instantiating (instance.cpp); defined in resources.cpp.
   ComponentFunc* lift(ComponentInstance* inst, const Type* ft, engine::Function* core, const RtOptions& opts);
@@ -239,9 +254,6 @@ class Runtime {
   void error_context_builtin(engine::HostCall& call, CanonKind kind, ComponentInstance* inst, const RtOptions& opts);
   void copy_builtin(engine::HostCall& call, CanonKind kind, ComponentInstance* inst, const Type* t,
                     const RtOptions& opts, bool async);
-  // Runs the scheduler (on the host's stack) until `ready`; traps on
-  // deadlock.
-  void run_until(const std::function<bool()>& ready);
   // Thread.wait_until: the running thread blocks until `ready` (not at all
   // when it already is), or until its task's cancellation when
   // `cancellable`. Returns whether it was cancelled.
@@ -299,6 +311,7 @@ class Runtime {
   uint64_t next_lifted_error_ = 0;
   std::deque<std::function<void()>> posted_;  // host work for the scheduler, oldest first
   std::function<bool(bool)> event_loop_;
+  bool poisoned_ = false;  // some instance trapped: its waiting threads are to be discarded
 };
 
 }  // namespace weft::component

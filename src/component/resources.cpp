@@ -185,9 +185,21 @@ std::vector<Val> Runtime::call_from(ComponentInstance* caller, ComponentFunc& f,
     trap_if(task.num_borrows != 0, "borrow handles still remain at the end of the call");
   } catch (const engine::Trap&) {
     inst->may_enter = false;
+    poisoned_ = true;
     throw;
   }
   return results;
+}
+
+void Runtime::start_call(ComponentFunc& f, std::vector<Val> args, OnResolve on_resolve) {
+  if (f.host || !(f.type->async || f.plan->opts.async)) {
+    post([this, &f, args = std::move(args), on_resolve = std::move(on_resolve)] {
+      on_resolve(call_from(nullptr, f, args));
+    });
+    return;
+  }
+  start_task(
+      nullptr, f, [args = std::move(args)] { return args; }, std::move(on_resolve));
 }
 
 // canon_lift of an async function type or with the async option: the
@@ -228,6 +240,7 @@ void Runtime::run_task(const std::shared_ptr<Task>& task) {
     enter_task(task);
   } catch (const engine::Trap&) {
     task->inst->may_enter = false;
+    poisoned_ = true;
     throw;
   }
 }

@@ -159,6 +159,16 @@ const Type* TypeStore::intern(Type t) {
   return p;
 }
 
+void TypeStore::rollback(Mark m) {
+  while (types_.size() > m.size) {
+    const Type& t = types_.back();
+    // Interned ones only: fresh resources have no key entry of their own.
+    if (auto it = interned_.find(key(t)); it != interned_.end() && it->second == &t) interned_.erase(it);
+    types_.pop_back();
+  }
+  nominal_count_ = m.nominal_count;
+}
+
 const Type* TypeStore::fresh_resource(wasm::ValType rep, std::optional<uint32_t> dtor, bool abstract) {
   Type t{TypeKind::Resource};
   t.id = static_cast<uint32_t>(types_.size());

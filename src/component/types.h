@@ -134,6 +134,16 @@ class TypeStore {
   // A distinct copy of a record, variant, enum or flags type.
   const Type* nominal_copy(const Type* t);
   size_t size() const { return types_.size(); }
+  // Instantiating adds types (fresh resources and the types built on
+  // them). A server that instantiates one component again and again marks
+  // the store first and rolls back to the mark once nothing that refers
+  // to the newer types (a Runtime, its values) is left.
+  struct Mark {
+    size_t size = 0;
+    uint32_t nominal_count = 0;
+  };
+  Mark mark() const { return {types_.size(), nominal_count_}; }
+  void rollback(Mark m);
 
  private:
   std::string key(const Type& t) const;

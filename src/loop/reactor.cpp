@@ -186,4 +186,22 @@ void Timer::start(uint64_t timeout_ns, std::function<void()> cb) {
 
 void Timer::stop() { uv_timer_stop(&handle_->uv); }
 
+struct SignalWatch::Handle {
+  uv_signal_t uv;
+  std::function<void()> cb;
+};
+
+SignalWatch::SignalWatch(Reactor& reactor, int signum, std::function<void()> cb)
+    : handle_(new Handle{{}, std::move(cb)}) {
+  uv_signal_init(reactor.uv(), &handle_->uv);
+  handle_->uv.data = handle_;
+  uv_signal_start(
+      &handle_->uv, [](uv_signal_t* s, int) { static_cast<Handle*>(s->data)->cb(); }, signum);
+}
+
+SignalWatch::~SignalWatch() {
+  uv_signal_stop(&handle_->uv);
+  close_and_delete(handle_);
+}
+
 }  // namespace weft::loop

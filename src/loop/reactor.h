@@ -96,4 +96,19 @@ class Timer {
   Handle* handle_;
 };
 
+// Delivery of a POSIX signal (SIGINT, SIGTERM) through the loop
+// (uv_signal): `cb` runs from the loop each time the signal arrives, for as
+// long as this lives, instead of the signal's default action.
+class SignalWatch {
+ public:
+  SignalWatch(Reactor& reactor, int signum, std::function<void()> cb);
+  ~SignalWatch();
+  SignalWatch(const SignalWatch&) = delete;
+  SignalWatch& operator=(const SignalWatch&) = delete;
+
+ private:
+  struct Handle;
+  Handle* handle_;
+};
+
 }  // namespace weft::loop

@@ -174,6 +174,39 @@ TEST_CASE("types are interned once") {
   CHECK_NOTHROW(validate(*c, true));
 }
 
+TEST_CASE("a type store rolls back to a mark") {
+  TypeStore store;
+  Type rec{TypeKind::Record};
+  rec.fields.push_back({"x", store.primitive(TypeKind::U32)});
+  const Type* kept = store.intern(rec);
+  TypeStore::Mark mark = store.mark();
+  const size_t size = store.size();
+
+  // What an instantiation adds: a fresh resource, types built on it, a
+  // nominal copy, and nothing new for a type interned before the mark.
+  const Type* res = store.fresh_resource(weft::wasm::ValType::I32, std::nullopt, false);
+  Type own{TypeKind::Own};
+  own.a = res;
+  const Type* own_t = store.intern(own);
+  const Type* copy = store.nominal_copy(kept);
+  CHECK(store.intern(rec) == kept);
+  CHECK(store.size() == size + 3);
+
+  store.rollback(mark);
+  CHECK(store.size() == size);
+  CHECK(store.intern(rec) == kept);  // older types stay interned
+  // The same steps again build the same types in the same places, and
+  // the handle type is interned afresh, not found stale.
+  const Type* res2 = store.fresh_resource(weft::wasm::ValType::I32, std::nullopt, false);
+  CHECK(res2 == res);
+  Type own2{TypeKind::Own};
+  own2.a = res2;
+  CHECK(store.intern(own2) == own_t);
+  CHECK(store.size() == size + 2);
+  CHECK(store.nominal_copy(kept) == copy);
+  CHECK(store.size() == size + 3);
+}
+
 TEST_CASE("a stream or future of lists is a handle: it needs no memory to pass") {
   // wasi:filesystem@0.3.0 read-directory returns stream<directory-entry>
   // (a record with a string): lowering it needs neither memory nor realloc.

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -69,4 +70,18 @@ TEST_CASE("run_blocking runs work off the loop thread", "[loop]") {
     return 42;
   }) == 42);
   CHECK(elsewhere);
+}
+
+TEST_CASE("a signal watch turns a signal into a loop callback", "[loop]") {
+  Reactor reactor;
+  int seen = 0;
+  {
+    weft::loop::SignalWatch watch(reactor, SIGUSR1, [&] { ++seen; });
+    raise(SIGUSR1);  // would end the process without the watch
+    REQUIRE(reactor.run_until([&] { return seen == 1; }));
+    raise(SIGUSR1);
+    REQUIRE(reactor.run_until([&] { return seen == 2; }));
+  }
+  // Gone with the watch: nothing keeps the loop alive any more.
+  CHECK_FALSE(reactor.run_until([] { return false; }));
 }
