@@ -31,6 +31,11 @@ struct WasiConfig {
   bool udp = true;
   bool allow_ip_name_lookup = false;
   bool ip_name_lookup_allowed() const { return inherit_network || allow_ip_name_lookup; }
+  // -S http: outgoing wasi:http requests (`weft serve` turns it on);
+  // -S inherit-network allows them too. Without either, sending fails
+  // with HTTP-request-denied.
+  bool http = false;
+  bool http_allowed() const { return http || inherit_network; }
   std::vector<std::string> tcplisten;  // --tcplisten HOST:PORT, preopened as sockets after the dirs
 };
 

@@ -8,8 +8,10 @@
 #include <memory>
 
 #include "component/host.h"
+#include "component/instance.h"
 #include "loop/reactor.h"
 #include "wasi/common/config.h"
+#include "wasi/http/server.h"
 
 namespace weft::wasi::p3 {
 struct State;
@@ -33,6 +35,12 @@ class WasiHost {
   // Whether output handed to the OS has all been written (what a runner
   // waits for before the process exits).
   bool idle() const;
+
+  // weft serve: hands one request to the component's exported wasi:http
+  // handler, from the scheduler. 0.3 `handle` starts as a task beside the
+  // others in flight; 0.2 incoming-handler `handle` runs until it returns.
+  void serve_p3(component::Runtime& rt, component::ComponentFunc& handle, std::shared_ptr<http::Exchange> exchange);
+  void serve_p2(component::Runtime& rt, component::ComponentFunc& handle, std::shared_ptr<http::Exchange> exchange);
 
  private:
   std::unique_ptr<State> state_;

@@ -15,12 +15,14 @@
 #include <vector>
 
 #include "component/host.h"
+#include "component/instance.h"
 #include "engine/trap.h"
 #include "loop/reactor.h"
 #include "wasi/common/config.h"
 #include "wasi/common/errno.h"
 #include "wasi/common/resource_table.h"
 #include "wasi/common/sockets.h"
+#include "wasi/http/server.h"
 
 namespace weft::wasi::p2 {
 
@@ -114,6 +116,8 @@ struct State {
   std::unique_ptr<Filesystem, void (*)(Filesystem*)> filesystem{nullptr, nullptr};
   struct Sockets;
   std::unique_ptr<Sockets, void (*)(Sockets*)> sockets{nullptr, nullptr};
+  struct Http;
+  std::unique_ptr<Http, void (*)(Http*)> http{nullptr, nullptr};
   // io.cpp's per-descriptor state (the one loop watch libuv allows per
   // descriptor, output a descriptor has not taken yet).
   struct Io;
@@ -253,6 +257,15 @@ void add_cli(component::Host& host, State& st);          // cli.cpp: environment
 void add_clocks_random(component::Host& host, State& st);  // clocks.cpp: clocks, random
 void add_filesystem(component::Host& host, State& st);   // filesystem.cpp: types, preopens
 void add_sockets(component::Host& host, State& st);      // sockets.cpp: network … ip-name-lookup
+void add_http(component::Host& host, State& st);         // http.cpp: wasi:http types, outgoing-handler
+
+// http.cpp: serves one request with the component's exported
+// wasi:http/incoming-handler `handle` (a synchronous call on the host's
+// stack; the instance is fresh for each request). Returns once the
+// handler returned; the response body may still be going out then: idle()
+// says when it is all written.
+void serve_request(component::Runtime& rt, State& st, component::ComponentFunc& handle,
+                   std::shared_ptr<http::Exchange> exchange);
 
 // Opens config.preopens for wasi:filesystem/preopens (filesystem.cpp);
 // throws weft::Error(Usage) naming a directory that cannot be opened.

@@ -17,11 +17,15 @@
 #include "component/host.h"
 #include "component/host_async.h"
 #include "loop/reactor.h"
+#include "wasi/common/byte_stream.h"
 #include "wasi/common/config.h"
 #include "wasi/common/errno.h"
+#include "wasi/http/server.h"
 
 namespace weft::wasi::p3 {
 
+using common::ByteSink;
+using common::ByteSource;
 using common::Errno;
 using component::HostCall;
 using component::HostEnd;
@@ -30,24 +34,6 @@ using component::Val;
 namespace hv = component::host_values;
 
 inline constexpr const char* kVersion = "0.3.0";
-
-// Where a guest's stream<u8> goes. One write at a time; `done` runs from
-// the loop (or at once) with how it went; a sink that fails stays failed.
-class ByteSink {
- public:
-  virtual ~ByteSink() = default;
-  virtual void write(std::string_view data, std::function<void(Errno)> done) = 0;
-};
-
-// Where a guest's stream<u8> comes from. One read at a time: `done` runs
-// from the loop (or at once) with up to `max` bytes, none at end of stream.
-// cancel() stops a read in progress without calling its `done`.
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  virtual void read(size_t max, std::function<void(Errno, std::string_view)> done) = 0;
-  virtual void cancel() = 0;
-};
 
 // Host work that outlives the call that started it (a pump, a future being
 // delivered): kept here until it finishes. What is left when the host goes
@@ -91,6 +77,8 @@ struct State {
   std::unique_ptr<Filesystem, void (*)(Filesystem*)> filesystem{nullptr, nullptr};
   struct Sockets;
   std::unique_ptr<Sockets, void (*)(Sockets*)> sockets{nullptr, nullptr};
+  struct Http;
+  std::unique_ptr<Http, void (*)(Http*)> http{nullptr, nullptr};
 };
 
 // ---- pump.cpp ----
@@ -123,5 +111,13 @@ void add_cli(component::Host& host, State& st);         // cli.cpp: types, stdin
 void add_clocks(component::Host& host, State& st);      // clocks.cpp: monotonic-clock wait-for/wait-until
 void add_filesystem(component::Host& host, State& st);  // filesystem.cpp: types, preopens
 void add_sockets(component::Host& host, State& st);     // sockets.cpp: types, ip-name-lookup
+void add_http(component::Host& host, State& st);        // http.cpp: wasi:http types, client
+
+// http.cpp: serves one request with the component's exported
+// wasi:http/handler `handle` (a task beside the others in flight); the
+// response, its body and trailers go back through `exchange`. From the
+// scheduler (Runtime::post), never from a loop callback.
+void serve_request(Runtime& rt, State& st, component::ComponentFunc& handle,
+                   std::shared_ptr<http::Exchange> exchange);
 
 }  // namespace weft::wasi::p3
