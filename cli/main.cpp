@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -13,7 +14,9 @@ namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
+// Logs go to stderr: stdout is the guest's.
 void configure_logging(const std::string& level) {
+  spdlog::set_default_logger(spdlog::stderr_color_st("weft"));
   spdlog::set_pattern("[%l] %v");
   spdlog::set_level(spdlog::level::from_str(level));
 }
@@ -39,6 +42,27 @@ void add_feature_flag(CLI::App* cmd, weft::wasm::Features& features) {
       ->allow_extra_args(false);
 }
 
+// The flags of every command that runs a guest: limits, what it may see.
+void add_guest_flags(CLI::App* cmd, weft::cli::GuestOptions& guest) {
+  cmd->add_flag("--validate-all", guest.validate_all, "validate every function before running");
+  cmd->add_option("--fuel", guest.fuel, "stop the guest after N instructions' worth of fuel");
+  cmd->add_option("--max-wasm-stack", guest.max_wasm_stack, "bytes of wasm value stack");
+  cmd->add_option("--max-memory-size", guest.max_memory_size, "largest size of a linear memory in bytes");
+  cmd->add_option("--dir", guest.dirs, "preopen a directory: HOST[::GUEST][:ro] (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--env", guest.envs, "guest variable NAME=VALUE, or NAME to pass the host's (repeatable)")
+      ->allow_extra_args(false);
+  std::vector<std::string> wasi_flags;
+  for (const char* name : {"inherit-env", "inherit-network", "tcp", "udp", "allow-ip-name-lookup", "http"})
+    for (const char* value : {"", "=y", "=n"}) wasi_flags.push_back(std::string(name) + value);
+  cmd->add_option("-S", guest.wasi_options,
+                  "WASI option, NAME[=y|n]: inherit-env, inherit-network, tcp, udp, allow-ip-name-lookup, "
+                  "http (repeatable)")
+      ->allow_extra_args(false)
+      ->check(CLI::IsMember(wasi_flags));
+  add_feature_flag(cmd, guest.features);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,32 +80,28 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "run a WebAssembly module or component");
   run_cmd->add_option("--invoke", run.invokes, "call an export: 'name(arg, ...)' (repeatable)")
       ->allow_extra_args(false);  // one call per --invoke, or it would swallow FILE
-  run_cmd->add_flag("--validate-all", run.validate_all, "validate every function before running");
-  run_cmd->add_option("--fuel", run.fuel, "stop the guest after N instructions' worth of fuel");
-  run_cmd->add_option("--max-wasm-stack", run.max_wasm_stack, "bytes of wasm value stack");
-  run_cmd->add_option("--max-memory-size", run.max_memory_size, "largest size of a linear memory in bytes");
-  run_cmd->add_option("--dir", run.dirs, "preopen a directory: HOST[::GUEST][:ro] (repeatable)")
-      ->allow_extra_args(false);
-  run_cmd->add_option("--env", run.envs, "guest variable NAME=VALUE, or NAME to pass the host's (repeatable)")
-      ->allow_extra_args(false);
-  std::vector<std::string> wasi_flags;
-  for (const char* name : {"inherit-env", "inherit-network", "tcp", "udp", "allow-ip-name-lookup"})
-    for (const char* value : {"", "=y", "=n"}) wasi_flags.push_back(std::string(name) + value);
-  run_cmd
-      ->add_option("-S", run.wasi_options,
-                   "WASI option, NAME[=y|n]: inherit-env, inherit-network, tcp, udp, allow-ip-name-lookup "
-                   "(repeatable)")
-      ->allow_extra_args(false)
-      ->check(CLI::IsMember(wasi_flags));
+  add_guest_flags(run_cmd, run);
   run_cmd->add_option("--tcplisten", run.tcplisten, "preopen a listening TCP socket on HOST:PORT (repeatable)")
       ->allow_extra_args(false);
   run_cmd->add_option("--argv0", run.argv0, "the program name the guest sees (default: FILE's name)");
-  add_feature_flag(run_cmd, run.features);
   std::vector<std::string> run_line;  // FILE, then the guest's arguments
   run_cmd->add_option("file", run_line, "the .wasm file, then arguments for the guest")->required();
   // Everything after FILE belongs to the guest, even words that look like
   // weft's own flags.
   run_cmd->positionals_at_end();
+
+  weft::cli::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "serve a wasi:http component (0.3 handler, 0.2 incoming-handler)");
+  serve_cmd->add_option("--addr", serve.addr, "listen on HOST:PORT (default 127.0.0.1:8080; port 0 picks one)");
+  serve_cmd->add_option("--max-concurrent", serve.max_concurrent, "requests in flight at once (default 128)")
+      ->check(CLI::Range(1u, 1u << 20));
+  serve_cmd->add_option("--max-connections", serve.max_connections, "open client connections (default 1024)")
+      ->check(CLI::Range(1u, 1u << 20));
+  serve_cmd->add_option("--header-timeout", serve.head_timeout_ms,
+                        "milliseconds a client has to send a request's head (default 10000)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  add_guest_flags(serve_cmd, serve);
+  serve_cmd->add_option("file", serve.file, "the component .wasm file")->required();
 
   weft::cli::WastOptions wast;
   auto* wast_cmd = app.add_subcommand("wast", "run spec test scripts (wast2json JSON)");
@@ -111,6 +131,7 @@ int main(int argc, char** argv) {
     run.args.assign(run_line.begin() + 1, run_line.end());
     return weft::cli::run_command(run);
   }
+  if (*serve_cmd) return weft::cli::serve_command(serve);
   if (*wast_cmd) return weft::cli::wast_command(wast);
   if (*wit_cmd) return weft::cli::wit_command(wit);
   return 1;

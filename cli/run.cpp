@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/guest.h"
 #include "cli/load.h"
 #include "cli/values.h"
 #include "component/decoder.h"
@@ -28,38 +29,6 @@ namespace weft::cli {
 
 namespace {
 
-int fail(const std::string& message) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "error: %s\n", message.c_str());
-  return 1;
-}
-
-// Deep recursion gives backtraces of 100k frames: runs of one function are
-// folded into a line, and the whole listing is capped.
-int report_trap(const engine::Trap& trap) {
-  constexpr size_t kMaxLines = 100;
-  std::fflush(stdout);
-  std::fprintf(stderr, "error: wasm trap: %s\n", trap.what());
-  const auto& frames = trap.backtrace();
-  size_t lines = 0;
-  for (size_t i = 0; i < frames.size();) {
-    if (lines++ == kMaxLines) {
-      std::fprintf(stderr, "  ... %zu more frames\n", frames.size() - i);
-      break;
-    }
-    size_t run = 1;
-    while (i + run < frames.size() && frames[i + run].name == frames[i].name) ++run;
-    std::fprintf(stderr, "  %zu: %s\n", i, frames[i].name.c_str());
-    if (run > 2) {
-      std::fprintf(stderr, "  %zu-%zu: %s (repeated)\n", i + 1, i + run - 1, frames[i].name.c_str());
-      i += run;
-    } else {
-      ++i;
-    }
-  }
-  return 134;
-}
-
 // A call checked against the module's exports before anything runs (not even
 // its start function), so a typo in the last --invoke changes nothing.
 struct Call {
@@ -67,7 +36,7 @@ struct Call {
   std::vector<engine::Value> args;
 };
 
-const wasm::Export* find_export(const wasm::Module& module, std::string_view name) {
+const wasm::Export* find_module_export(const wasm::Module& module, std::string_view name) {
   for (const wasm::Export& e : module.exports)
     if (e.name == name) return &e;
   return nullptr;
@@ -76,7 +45,7 @@ const wasm::Export* find_export(const wasm::Module& module, std::string_view nam
 Call prepare_call(const wasm::Module& module, const std::string& text) {
   Invocation invocation = parse_invocation(text);
   const std::string& name = invocation.name;
-  const wasm::Export* exp = find_export(module, name);
+  const wasm::Export* exp = find_module_export(module, name);
   if (!exp) throw Error(ErrorKind::Usage, "unknown export '" + name + "'");
   if (exp->kind != wasm::ExternKind::Func)
     throw Error(ErrorKind::Usage,
@@ -97,70 +66,11 @@ Call prepare_call(const wasm::Module& module, const std::string& text) {
   return call;
 }
 
-// What the guest may see, from --dir, --env, -S, --tcplisten and --argv0.
-wasi::common::WasiConfig wasi_config(const RunOptions& options) {
-  wasi::common::WasiConfig config;
-  // As wasmtime: the file's name without its directories.
-  config.args.push_back(options.argv0.empty() ? std::filesystem::path(options.file).filename().string()
-                                              : options.argv0);
-  config.args.insert(config.args.end(), options.args.begin(), options.args.end());
-  for (const std::string& dir : options.dirs) config.preopens.push_back(wasi::common::parse_dir_flag(dir));
-  for (const std::string& env : options.envs) wasi::common::add_env_flag(config, env);
-  for (const std::string& option : options.wasi_options) {
-    // NAME, NAME=y or NAME=n (main.cpp checks the names).
-    std::string_view name = option;
-    bool on = !name.ends_with("=n");
-    if (size_t eq = name.find('='); eq != std::string_view::npos) name = name.substr(0, eq);
-    if (name == "inherit-env") config.inherit_env = on;
-    if (name == "inherit-network") config.inherit_network = on;
-    if (name == "tcp") config.tcp = on;
-    if (name == "udp") config.udp = on;
-    if (name == "allow-ip-name-lookup") config.allow_ip_name_lookup = on;
-  }
-  config.tcplisten = options.tcplisten;
-  return config;
-}
-
-engine::StoreLimits store_limits(const RunOptions& options) {
-  engine::StoreLimits limits;
-  if (options.max_wasm_stack) limits.max_stack_bytes = options.max_wasm_stack;
-  if (options.max_memory_size) limits.max_memory_bytes = options.max_memory_size;
-  limits.fuel = options.fuel;
-  return limits;
-}
-
-// An exported function of a component by its --invoke name: `name`, or
-// `interface#name` for a function of an exported instance; in the
-// component's type (before instantiation) or in an instance.
-const component::ExternDesc* find_export(const component::Type* component, const std::string& name) {
-  size_t hash = name.rfind('#');
-  if (hash == std::string::npos) return component->find_export(name);
-  const component::ExternDesc* inst = component->find_export(name.substr(0, hash));
-  if (!inst || inst->kind != component::ExternKind::Instance) return nullptr;
-  return inst->type->find_export(name.substr(hash + 1));
-}
-
-component::ComponentFunc* find_export(const component::RtExports& exports, const std::string& name) {
-  size_t hash = name.rfind('#');
-  const component::RtExports* scope = &exports;
-  std::string func = name;
-  if (hash != std::string::npos) {
-    auto inst = exports.find(name.substr(0, hash));
-    if (inst == exports.end() || inst->second.kind != component::ExternKind::Instance) return nullptr;
-    scope = inst->second.instance;
-    func = name.substr(hash + 1);
-  }
-  auto it = scope->find(func);
-  return it == scope->end() || it->second.kind != component::ExternKind::Func ? nullptr : it->second.func;
-}
-
 // The component's `wasi:cli/run` export, or an empty string. Toolchains
 // export 0.3.x beside 0.2.x, whose `run` may then be a stub: 0.3.x first.
 std::string cli_run_export(const component::Type* component) {
-  for (const char* prefix : {"wasi:cli/run@0.3.", "wasi:cli/run@0.2."})
-    for (const component::NamedExtern& e : component->exports)
-      if (e.desc.kind == component::ExternKind::Instance && e.name.starts_with(prefix)) return e.name + "#run";
-  return {};
+  std::string run = find_instance_export(component, {"wasi:cli/run@0.3.", "wasi:cli/run@0.2."});
+  return run.empty() ? run : run + "#run";
 }
 
 // Checks every --invoke against the component's exports (name, arity, WAVE
@@ -300,7 +210,7 @@ int run_module(const RunOptions& options) {
   try {
     for (const std::string& text : options.invokes) calls.push_back(prepare_call(*module, text));
     if (options.invokes.empty()) {
-      const wasm::Export* start = find_export(*module, "_start");
+      const wasm::Export* start = find_module_export(*module, "_start");
       if (!start || start->kind != wasm::ExternKind::Func)
         return fail("no --invoke given and the module exports no _start");
       calls.push_back(prepare_call(*module, "_start"));

@@ -286,6 +286,19 @@ if [ -e "$components/values.wasm" ]; then
   one_error_line "truncated component, one line" \
     "^error: $tmp/truncated-component.wasm: .* (at byte 0x[0-9a-f]*)$"
 
+  # weft serve refuses what it cannot serve before anything listens.
+  check "serve a component without a wasi:http handler" 1 "" \
+    "error: $values exports no wasi:http handler (wasi:http/handler@0.3.x or wasi:http/incoming-handler@0.2.x)" \
+    "$weft" serve "$values"
+  check "serve a core module" 1 "" \
+    "error: $arith is a core module; weft serve needs a wasi:http component" "$weft" serve "$arith"
+  check "serve a truncated component" 1 "" "*" "$weft" serve "$tmp/truncated-component.wasm"
+  one_error_line "serve a truncated component, one line" \
+    "^error: $tmp/truncated-component.wasm: .* (at byte 0x[0-9a-f]*)$"
+  check "serve with a bad --addr" 1 "" \
+    "error: --addr: expected IP:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got 'localhost'" \
+    "$weft" serve --addr localhost "$values"
+
   # weft wit prints the world as wasm-tools (inside jco) does.
   jco=$testdata/../node_modules/.bin/jco
   for c in values trap missing-imports error-context; do

@@ -66,12 +66,15 @@ else
   echo "conformance: $wasi not found, skipped"
 fi
 
-# The WASI 0.3 tests (Rust components importing 0.2 and 0.3 side by side):
-# every one passes (wasi:http ones are issue 6).
+# The WASI 0.3 tests (Rust components importing 0.2 and 0.3 side by side),
+# wasi:http ones included (services run under `weft serve`). The runner
+# holds back http-client-send-errors as a test that resolves names; its
+# only non-loopback name is a 64-byte label, which the resolver refuses
+# without asking any DNS server, so it runs here too.
 wasi_p3=$wasi/tests/rust/testsuite/wasm32-wasip3
 if [ -d "$wasi_p3" ]; then
   echo "== wasi-testsuite wasm32-wasip3"
-  "$shared/tools/wasi-testsuite-run" --runner "$weft" -j 2 --exclude '/http-' "$wasi_p3" | tail -n 1
+  "$shared/tools/wasi-testsuite-run" --runner "$weft" -j 2 --allow-external-dns "$wasi_p3" | tail -n 1
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 fi
 

@@ -32,8 +32,8 @@ class ClientExchange {
   // Starts a request: resolves the authority (port 80 by default),
   // connects and sends the head. Only "http" is supported; https fails
   // with an error-code. `on_response` runs once, from the loop.
-  static std::shared_ptr<ClientExchange> start(loop::Reactor& reactor, RequestHead head, ClientTimeouts timeouts,
-                                               OnResponse on_response);
+  static std::shared_ptr<ClientExchange> start(loop::Reactor& reactor, RequestHead head,
+                                               ClientTimeouts timeouts, OnResponse on_response);
   virtual ~ClientExchange() = default;
 
   // The request body: writes are queued until connected. finish() ends

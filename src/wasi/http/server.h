@@ -20,13 +20,13 @@
 namespace weft::wasi::http {
 
 struct ServerLimits {
-  size_t max_head_bytes = 64 * 1024;       // request line and header section: more is 431
+  size_t max_head_bytes = 64 * 1024;            // request line and header section: more is 431
   uint64_t max_body_bytes = uint64_t{1} << 32;  // a larger Content-Length or chunked body: 413
-  uint64_t head_timeout_ms = 10'000;       // from the first byte of a request to its last header: 408
-  uint64_t idle_timeout_ms = 30'000;       // a kept-alive connection without a request is closed
-  uint32_t max_connections = 1024;         // more are accepted and closed at once
-  uint32_t max_in_flight = 128;            // requests handed to the handler and not finished;
-                                           // beyond it, connections wait before reading on
+  uint64_t head_timeout_ms = 10'000;            // from the first byte of a request to its last header: 408
+  uint64_t idle_timeout_ms = 30'000;            // a kept-alive connection without a request is closed
+  uint32_t max_connections = 1024;              // more are accepted and closed at once
+  uint32_t max_in_flight = 128;                 // requests handed to the handler and not finished;
+                                                // beyond it, connections wait before reading on
 };
 
 // One request and its response. The connection holds its exchange until
