@@ -16,7 +16,7 @@
 #include "component/host_async.h"
 #include "p2_support.h"
 #include "wasi/http/client.h"
-#include "wasi/http/error_code.h"
+#include "wasi/http/values.h"
 #include "wasi/http/server.h"
 #include "wasi/http_test_support.h"
 #include "wasi/p3/state.h"

@@ -31,6 +31,21 @@ bool valid_field_value(std::string_view value) {
   });
 }
 
+bool valid_scheme(std::string_view s) {
+  auto alpha = [](char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; };
+  if (s.empty() || !alpha(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return alpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+  });
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 bool forbidden_field(std::string_view lower_name) {
   // Connection-specific fields (RFC 9110 section 7.6.1, RFC 9113 section
   // 8.2.2) and host, which the host derives from the request's authority.

@@ -50,6 +50,12 @@ struct ResponseHead {
 // wasi:http hands fields back unchanged).
 bool valid_field_name(std::string_view name);
 bool valid_field_value(std::string_view value);
+// RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+bool valid_scheme(std::string_view scheme);
+// A status code a response may carry (100-599).
+inline bool valid_status(uint64_t status) { return status >= 100 && status <= 599; }
+// ASCII lower case (field names, schemes).
+std::string to_lower(std::string_view s);
 // Hop-by-hop fields a guest may not set (connection, keep-alive,
 // transfer-encoding, upgrade, ...): the server and client own framing.
 bool forbidden_field(std::string_view lower_name);

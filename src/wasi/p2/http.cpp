@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "wasi/http/client.h"
-#include "wasi/http/error_code.h"
+#include "wasi/http/values.h"
 #include "wasi/p2/http_body.h"
 #include "wasi/p2/state.h"
 
@@ -18,8 +18,14 @@ namespace weft::wasi::p2 {
 using common::ByteSink;
 using common::Errno;
 using component::Type;
+using http::error_result;
 using http::Fields;
 using http::HttpError;
+using http::method_of;
+using http::method_val;
+using http::scheme_val;
+using http::to_lower;
+using http::valid_scheme;
 
 // ---- body streams (http_body.h) ----
 
@@ -231,21 +237,14 @@ namespace {
 
 [[noreturn]] void trap(const std::string& what) { throw engine::Trap(engine::TrapKind::Host, what); }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && lower(a) == lower(b);
+  return a.size() == b.size() && to_lower(a) == to_lower(b);
 }
 
 // Fields as the exchanges send them: names in lower case, without those
 // only the host may frame (a clone of received fields may have them).
 Fields sendable(Fields fields) {
-  for (auto& f : fields) f.first = lower(f.first);
+  for (auto& f : fields) f.first = to_lower(f.first);
   std::erase_if(fields, [](const auto& f) { return http::forbidden_field(f.first); });
   return fields;
 }
@@ -467,46 +466,8 @@ Val own(const Type* t, uint32_t r) { return hv::scalar(t, r); }
 
 // ---- method, scheme, field syntax ----
 
-constexpr std::pair<const char*, const char*> kMethods[] = {
-    {"get", "GET"},         {"head", "HEAD"},     {"post", "POST"},
-    {"put", "PUT"},         {"delete", "DELETE"}, {"connect", "CONNECT"},
-    {"options", "OPTIONS"}, {"trace", "TRACE"},   {"patch", "PATCH"},
-};
-
-Val method_val(const Type* t, std::string_view method) {
-  for (auto [label, name] : kMethods)
-    if (method == name) return hv::variant(t, label);
-  return hv::variant(t, "other", hv::string(hv::case_type(t, "other"), std::string(method)));
-}
-
-// The method a method value names; empty when other's is no token.
-std::string method_of(const Val& v) {
-  std::string_view label = hv::case_label(v);
-  if (label == "other") {
-    const std::string& m = hv::as_string(v.items.at(0));
-    return http::valid_field_name(m) ? m : "";  // a method is a token (RFC 9110 9.1)
-  }
-  for (auto [l, name] : kMethods)
-    if (label == l) return name;
-  trap("unknown method case " + std::string(label));
-}
-
-Val scheme_val(const Type* t, std::string_view scheme) {
-  if (scheme == "http") return hv::variant(t, "HTTP");
-  if (scheme == "https") return hv::variant(t, "HTTPS");
-  return hv::variant(t, "other", hv::string(hv::case_type(t, "other"), std::string(scheme)));
-}
-
 // Whether `c` is one of `set` (never NUL, unlike strchr).
 bool one_of(std::string_view set, char c) { return set.find(c) != std::string_view::npos; }
-
-// RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
-bool valid_scheme(std::string_view s) {
-  auto alpha = [](char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; };
-  if (s.empty() || !alpha(s[0])) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [&](char c) { return alpha(c) || (c >= '0' && c <= '9') || one_of("+-.", c); });
-}
 
 // The scheme a scheme value names ("http", "https" or other's); empty when
 // other's is no valid scheme.
@@ -515,7 +476,7 @@ std::string scheme_of(const Val& v) {
   if (label == "HTTP") return "http";
   if (label == "HTTPS") return "https";
   const std::string& s = hv::as_string(v.items.at(0));
-  return valid_scheme(s) ? lower(s) : "";
+  return valid_scheme(s) ? to_lower(s) : "";
 }
 
 // An authority as URIs spell it: reg-name or IP literal, optional port
@@ -549,7 +510,7 @@ const char* field_error(const FieldsEntry& f, std::string_view name,
   if (!http::valid_field_name(name)) return "invalid-syntax";
   for (std::string_view v : values)
     if (!http::valid_field_value(v)) return "invalid-syntax";
-  if (http::forbidden_field(lower(name))) return "forbidden";
+  if (http::forbidden_field(to_lower(name))) return "forbidden";
   return "";
 }
 
@@ -576,11 +537,6 @@ Val opt_string(const Type* t, const std::optional<std::string>& s) {
 std::optional<std::string> string_of(const Val& v) {
   const Val* s = hv::option(v);
   return s ? std::optional(hv::as_string(*s)) : std::nullopt;
-}
-
-// result<_, error-code> or result<T, error-code> with an error.
-Val error_result(const Type* t, const HttpError& e) {
-  return hv::err(t, http::error_code_val(hv::err_type(t), e));
 }
 
 // A 0.2 future's get: option<result<result<T, error-code>>>. None until
@@ -797,8 +753,9 @@ void add_outgoing_request(component::HostInterface& iface, State::Http& h) {
              [request](HostCall& c) { c.result = method_val(c.result_type(), request(c.args[0]).method); });
   iface.func("[method]outgoing-request.set-method", 2, [request](HostCall& c) {
     std::string m = method_of(c.args[1]);
-    if (!m.empty()) request(c.args[0]).method = m;
-    unit_result(c, !m.empty());
+    bool ok = http::valid_field_name(m);  // a method is a token (RFC 9110 9.1)
+    if (ok) request(c.args[0]).method = m;
+    unit_result(c, ok);
   });
   iface.func("[method]outgoing-request.path-with-query", 1, [request](HostCall& c) {
     c.result = opt_string(c.result_type(), request(c.args[0]).path_with_query);
@@ -869,7 +826,7 @@ void add_outgoing_response(component::HostInterface& iface, State::Http& h) {
              [response](HostCall& c) { c.result = hv::scalar(c.result_type(), response(c.args[0]).status); });
   iface.func("[method]outgoing-response.set-status-code", 2, [response](HostCall& c) {
     uint64_t s = hv::as_uint(c.args[1]);
-    bool ok = s >= 100 && s <= 599;
+    bool ok = http::valid_status(s);
     if (ok) response(c.args[0]).status = static_cast<uint16_t>(s);
     unit_result(c, ok);
   });

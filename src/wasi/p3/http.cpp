@@ -21,7 +21,7 @@
 #include "component/instance.h"
 #include "wasi/common/resource_table.h"
 #include "wasi/http/client.h"
-#include "wasi/http/error_code.h"
+#include "wasi/http/values.h"
 #include "wasi/p3/state.h"
 
 namespace weft::wasi::p3 {
@@ -30,8 +30,14 @@ using component::CopyResult;
 using component::HostBuffer;
 using component::HostPending;
 using component::Type;
+using http::error_result;
 using http::Fields;
 using http::HttpError;
+using http::method_of;
+using http::method_val;
+using http::scheme_val;
+using http::to_lower;
+using http::valid_scheme;
 
 namespace {
 
@@ -102,12 +108,6 @@ using Http = State::Http;
 
 uint64_t rep(const Val& v) { return hv::as_uint(v); }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 template <class T>
 uint32_t add(common::ResourceTable<std::shared_ptr<T>>& table, std::shared_ptr<T> obj) {
   return table.add(std::make_unique<std::shared_ptr<T>>(std::move(obj)));
@@ -116,10 +116,6 @@ uint32_t add(common::ResourceTable<std::shared_ptr<T>>& table, std::shared_ptr<T
 // A new handle (of own type `t`) to fields the guest may only read.
 Val immutable_fields(Http& h, const Type* t, Fields f) {
   return hv::scalar(t, add(h.fields, std::make_shared<FieldsRes>(FieldsRes{std::move(f), true})));
-}
-
-Val error_result(const Type* t, const HttpError& e) {
-  return hv::err(t, http::error_code_val(hv::err_type(t), e));
 }
 
 // A result<_, error-code> value: ok, or err(e).
@@ -183,7 +179,7 @@ void erase_field(Fields& f, std::string_view lower_name) {
 const char* refusal(std::string_view name, const std::vector<std::string_view>& values = {}) {
   if (!http::valid_field_name(name)) return "invalid-syntax";
   if (!std::all_of(values.begin(), values.end(), http::valid_field_value)) return "invalid-syntax";
-  if (http::forbidden_field(lower(name))) return "forbidden";
+  if (http::forbidden_field(to_lower(name))) return "forbidden";
   return nullptr;
 }
 
@@ -195,13 +191,6 @@ bool unreserved(char c) {
 bool sub_delim(char c) { return c != '\0' && std::strchr("!$&'()*+,;=", c); }
 
 bool valid_method(std::string_view m) { return http::valid_field_name(m); }  // a token
-
-bool valid_scheme(std::string_view s) {
-  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-  });
-}
 
 // path-abempty / relative path, then an optional query: pchars, '/', '?',
 // and raw UTF-8 (non-ASCII bytes), which clients send and servers take.
@@ -398,7 +387,7 @@ void add_fields(component::HostInterface& types, Http& h) {
     for (const Val& e : c.args[0].items) {
       std::string_view name = hv::as_string(e.items.at(0)), value = hv::as_bytes(e.items.at(1));
       if (const char* why = refusal(name, {value})) return header_error(c, why);
-      f.emplace_back(lower(name), std::string(value));
+      f.emplace_back(to_lower(name), std::string(value));
     }
     const Type* t = c.result_type();
     c.result =
@@ -406,11 +395,11 @@ void add_fields(component::HostInterface& types, Http& h) {
   });
   types.func(m("get"), 2, [get](HostCall& c) {
     c.result =
-        values_list(c.result_type(), values_of(get(c.args[0]).fields, lower(hv::as_string(c.args[1]))));
+        values_list(c.result_type(), values_of(get(c.args[0]).fields, to_lower(hv::as_string(c.args[1]))));
   });
   types.func(m("has"), 2, [get](HostCall& c) {
     const Fields& f = get(c.args[0]).fields;
-    std::string name = lower(hv::as_string(c.args[1]));
+    std::string name = to_lower(hv::as_string(c.args[1]));
     c.result = hv::scalar(c.result_type(),
                           std::any_of(f.begin(), f.end(), [&](const auto& kv) { return kv.first == name; }));
   });
@@ -421,7 +410,7 @@ void add_fields(component::HostInterface& types, Http& h) {
     for (const Val& v : c.args[2].items) values.push_back(hv::as_bytes(v));
     if (f.immutable) return header_error(c, "immutable");
     if (const char* why = refusal(name, values)) return header_error(c, why);
-    std::string key = lower(name);
+    std::string key = to_lower(name);
     erase_field(f.fields, key);
     for (std::string_view v : values) f.fields.emplace_back(key, std::string(v));
     c.result = hv::ok(c.result_type());
@@ -431,7 +420,7 @@ void add_fields(component::HostInterface& types, Http& h) {
     std::string_view name = hv::as_string(c.args[1]), value = hv::as_bytes(c.args[2]);
     if (f.immutable) return header_error(c, "immutable");
     if (const char* why = refusal(name, {value})) return header_error(c, why);
-    f.fields.emplace_back(lower(name), std::string(value));
+    f.fields.emplace_back(to_lower(name), std::string(value));
     c.result = hv::ok(c.result_type());
   });
   for (bool give_back : {false, true}) {
@@ -440,7 +429,7 @@ void add_fields(component::HostInterface& types, Http& h) {
       std::string_view name = hv::as_string(c.args[1]);
       if (f.immutable) return header_error(c, "immutable");
       if (const char* why = refusal(name)) return header_error(c, why);
-      std::string key = lower(name);
+      std::string key = to_lower(name);
       std::vector<std::string> old = values_of(f.fields, key);
       erase_field(f.fields, key);
       const Type* t = c.result_type();
@@ -492,30 +481,8 @@ void add_request_options(component::HostInterface& types, Http& h) {
   });
 }
 
-// The method variant's cases other than `other`, as sent on the wire.
-constexpr const char* kMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
-                                    "CONNECT", "OPTIONS", "TRACE", "PATCH"};
-
-Val method_val(const Type* t, const std::string& method) {
-  for (const char* m : kMethods)
-    if (method == m) return hv::variant(t, lower(m));
-  return hv::variant(t, "other", hv::string(hv::case_type(t, "other"), method));
-}
-
-std::string method_of(const Val& v) {
-  std::string_view label = hv::case_label(v);
-  if (label == "other") return hv::as_string(v.items.at(0));
-  std::string m(label);
-  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::toupper(c); });
-  return m;
-}
-
-Val scheme_val(const Type* t, const std::optional<std::string>& scheme) {
-  if (!scheme) return hv::none(t);
-  const Type* st = hv::element(t);
-  if (*scheme == "http") return hv::some(t, hv::variant(st, "HTTP"));
-  if (*scheme == "https") return hv::some(t, hv::variant(st, "HTTPS"));
-  return hv::some(t, hv::variant(st, "other", hv::string(hv::case_type(st, "other"), *scheme)));
+Val optional_scheme_val(const Type* t, const std::optional<std::string>& scheme) {
+  return scheme ? hv::some(t, scheme_val(hv::element(t), *scheme)) : hv::none(t);
 }
 
 Val optional_string(const Type* t, const std::optional<std::string>& s) {
@@ -559,18 +526,18 @@ std::shared_ptr<component::HostResource> add_request(component::HostInterface& t
     reply(c, true);
   });
   types.func(m("get-scheme"), 1,
-             [get](HostCall& c) { c.result = scheme_val(c.result_type(), get(c.args[0]).scheme); });
+             [get](HostCall& c) { c.result = optional_scheme_val(c.result_type(), get(c.args[0]).scheme); });
   types.func(m("set-scheme"), 2, [get, reply](HostCall& c) {
     std::optional<std::string> scheme;
     if (const Val* s = hv::option(c.args[1])) {
       std::string_view label = hv::case_label(*s);
       if (label != "other") {
-        scheme = lower(label);
+        scheme = to_lower(label);
       } else {
         const std::string& other = hv::as_string(s->items.at(0));
         if (!valid_scheme(other)) return reply(c, false);
         // Schemes are case-insensitive: "HTTP" is the HTTP case.
-        std::string l = lower(other);
+        std::string l = to_lower(other);
         scheme = l == "http" || l == "https" ? l : other;
       }
     }
@@ -617,7 +584,7 @@ std::shared_ptr<component::HostResource> add_response(component::HostInterface& 
              [get](HostCall& c) { c.result = hv::scalar(c.result_type(), get(c.args[0]).status); });
   types.func("[method]response.set-status-code", 2, [get](HostCall& c) {
     uint64_t status = hv::as_uint(c.args[1]);
-    bool ok = status >= 100 && status <= 599;
+    bool ok = http::valid_status(status);
     if (ok) get(c.args[0]).status = static_cast<uint16_t>(status);
     c.result = ok ? hv::ok(c.result_type()) : hv::err(c.result_type());
   });
